@@ -1,0 +1,75 @@
+# Every routine task has a target. `make test` and `make demo` work on a fresh
+# clone: they create .venv (pinned Python packages) and node_modules (pinned
+# aws-cdk CLI) on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+# Quiet, offline CDK: no Node end-of-life banner, no telemetry, no notices.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+CDK := npx --no-install cdk --no-notices
+
+.DEFAULT_GOAL := help
+.PHONY: help venv node lint format typecheck test unit integration infra-test synth deploy destroy demo invoke bench bench-quick reliability clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+venv: $(VENV)/.installed ## Create .venv with the pinned Python packages
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node: node_modules/.installed ## Install the pinned aws-cdk CLI
+
+lint: venv ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: venv ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: venv node lint ## Lint, type-check and run the whole suite
+	$(BIN)/pytest
+
+unit: venv ## Unit tests only (no AWS, no emulator)
+	$(BIN)/pytest tests/unit
+
+synth: venv node ## Synthesize the stack(s) into cdk.out/ with the pinned CLI, offline
+	$(CDK) synth --quiet
+
+deploy: venv node ## Deploy to the account in your AWS credentials (cdk bootstrap once first)
+	$(CDK) deploy --all
+
+destroy: venv node ## Remove the stack(s)
+	$(CDK) destroy --all
+
+demo: venv node ## Watch the function catch a bad refresh on an embedded AWS emulator
+	$(PY) -m scripts.demo $(ARGS)
+
+invoke: venv node ## Run one event file through the function on the emulator: make invoke EVENT=path.json
+	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=path/to/event.json"; exit 2; }
+	$(PY) -m scripts.demo --invoke "$(EVENT)" $(ARGS)
+
+bench: venv ## Benchmark: critical path, overhead, cold start, storm, memory, size
+	$(PY) -m scripts.bench --write docs/PERFORMANCE.md
+
+reliability: venv ## Print the reliability figures shown in docs/RELIABILITY.md
+	$(PY) -m scripts.reliability
+
+clean: ## Remove generated files (keeps .venv and node_modules)
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

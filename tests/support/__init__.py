@@ -1,0 +1,1 @@
+"""Test support: the AWS emulator (moto's server plus the project's instance-refresh emulation)."""

@@ -1,0 +1,80 @@
+"""Start moto's HTTP server on loopback and point every boto3 client at it.
+
+Tests, the demo and the benchmarks all talk to AWS through the standard
+``AWS_ENDPOINT_URL`` variable, exactly as the function would talk to AWS: no
+client is patched. The instance-refresh emulation is installed before the server
+starts so that it answers over HTTP like any other Auto Scaling action.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import requests
+from moto.server import ThreadedMotoServer
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+#: Environment every AWS client needs to reach the emulator and nothing else.
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy credentials
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class AwsEmulator:
+    """A running moto server with the instance-refresh emulation installed."""
+
+    def __init__(self) -> None:
+        from tests.support import refresh_api
+
+        refresh_api.install()
+        self.port = _free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+
+    def start(self) -> AwsEmulator:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def reset(self) -> None:
+        """Forget every resource (moto's reset API), including emulated refreshes."""
+        requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """Variables that send boto3 (in this or a child process) to the emulator."""
+        return {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint_url}
+
+
+@contextmanager
+def running_emulator() -> Iterator[AwsEmulator]:
+    """Start the emulator, export its environment, and restore everything afterwards."""
+    emulator = AwsEmulator().start()
+    saved = {key: os.environ.get(key) for key in emulator.environment}
+    os.environ.update(emulator.environment)
+    try:
+        yield emulator
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        emulator.stop()
