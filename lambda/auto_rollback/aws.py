@@ -1,0 +1,186 @@
+"""AWS access: the only module that calls AWS. Clients are injectable for tests and benchmarks.
+
+Reads go through botocore's standard retry mode. The two calls that change
+something (rollback and cancel) are additionally retried here, with capped
+exponential backoff and full jitter, for as long as the invocation has time:
+``ResourceContention`` and ``LimitExceeded`` are transient for them, and giving
+up early would leave a bad refresh running.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from auto_rollback import __version__
+from auto_rollback.facts import (
+    ALARM_PREFIX_TAG,
+    MODE_TAG,
+    AlarmFacts,
+    GroupMode,
+    GroupTags,
+    RefreshFacts,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_autoscaling import AutoScalingClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
+
+_T = TypeVar("_T")
+
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=3,
+    read_timeout=10,
+    user_agent_extra=f"auto-rollback/{__version__}",
+)
+
+#: Errors after which the same mutating call may succeed if tried again later.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ResourceContention",
+        "LimitExceeded",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ServiceUnavailable",
+        "InternalFailure",
+    }
+)
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+class AwsGateway:
+    """Typed reads and writes of Auto Scaling and CloudWatch, nothing more."""
+
+    def __init__(
+        self,
+        autoscaling: AutoScalingClient | None = None,
+        cloudwatch: CloudWatchClient | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.autoscaling: AutoScalingClient = autoscaling or boto3.client("autoscaling", config=CLIENT_CONFIG)
+        self.cloudwatch: CloudWatchClient = cloudwatch or boto3.client("cloudwatch", config=CLIENT_CONFIG)
+        self._sleep = sleep
+
+    # --- reads ---------------------------------------------------------------------------------------------
+
+    def opted_in_groups(self) -> dict[str, GroupTags]:
+        """Every group that carries an auto-rollback tag, in one paginated DescribeTags call."""
+        return self._group_tags([{"Name": "key", "Values": [MODE_TAG, ALARM_PREFIX_TAG]}])
+
+    def group_tags(self, group_name: str) -> GroupTags:
+        """One group's auto-rollback tags; a group without them is disabled."""
+        found = self._group_tags([{"Name": "auto-scaling-group", "Values": [group_name]}])
+        return found.get(group_name, GroupTags(name=group_name))
+
+    def _group_tags(self, filters: list[Any]) -> dict[str, GroupTags]:
+        collected: dict[str, dict[str, str]] = {}
+        for page in self.autoscaling.get_paginator("describe_tags").paginate(Filters=filters):
+            for tag in page.get("Tags", []):
+                if tag.get("ResourceType") == "auto-scaling-group":
+                    collected.setdefault(tag["ResourceId"], {})[tag["Key"]] = tag.get("Value", "")
+        return {
+            name: GroupTags(
+                name=name,
+                mode=GroupMode.from_tag(tags.get(MODE_TAG)),
+                alarm_prefix=tags.get(ALARM_PREFIX_TAG) or None,
+            )
+            for name, tags in collected.items()
+        }
+
+    def alarm_tags(self, alarm_arn: str) -> dict[str, str]:
+        response = self.cloudwatch.list_tags_for_resource(ResourceARN=alarm_arn)
+        return {tag["Key"]: tag["Value"] for tag in response.get("Tags", [])}
+
+    def latest_refresh(self, group_name: str, refresh_id: str | None = None) -> RefreshFacts | None:
+        """The newest refresh of the group (or the one named), or None if there is none."""
+        kwargs: dict[str, Any] = {"AutoScalingGroupName": group_name, "MaxRecords": 1}
+        if refresh_id:
+            kwargs["InstanceRefreshIds"] = [refresh_id]
+        refreshes = self.autoscaling.describe_instance_refreshes(**kwargs).get("InstanceRefreshes", [])
+        return _refresh_facts(refreshes[0]) if refreshes else None
+
+    def alarms_in_alarm(self, changed_since: datetime | None) -> Iterator[AlarmFacts]:
+        """Metric and composite alarms now in ALARM whose state changed at or after ``changed_since``."""
+        paginator = self.cloudwatch.get_paginator("describe_alarms")
+        pages = paginator.paginate(StateValue="ALARM", AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        for page in pages:
+            alarms: Iterable[Any] = [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]
+            for alarm in alarms:
+                changed_at = alarm["StateUpdatedTimestamp"]
+                if changed_since is None or changed_at >= changed_since:
+                    yield AlarmFacts(
+                        name=alarm["AlarmName"],
+                        arn=alarm["AlarmArn"],
+                        state=alarm["StateValue"],
+                        state_reason=alarm.get("StateReason", ""),
+                        state_changed_at=changed_at,
+                    )
+
+    def count_alarms_with_prefix(self, prefix: str) -> int:
+        """How many alarms (any state, first page only) have a name starting with ``prefix``."""
+        response = self.cloudwatch.describe_alarms(
+            AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"], MaxRecords=100
+        )
+        return len(response.get("MetricAlarms", [])) + len(response.get("CompositeAlarms", []))
+
+    # --- writes --------------------------------------------------------------------------------------------
+
+    def rollback(self, group_name: str, remaining_seconds: Callable[[], float]) -> str:
+        """RollbackInstanceRefresh; returns the refresh id. Raises ClientError when AWS refuses."""
+        response = self._with_backoff(
+            lambda: self.autoscaling.rollback_instance_refresh(AutoScalingGroupName=group_name),
+            remaining_seconds,
+        )
+        return str(response.get("InstanceRefreshId", ""))
+
+    def cancel(self, group_name: str, remaining_seconds: Callable[[], float]) -> str:
+        """CancelInstanceRefresh; returns the refresh id. Raises ClientError when AWS refuses."""
+        response = self._with_backoff(
+            lambda: self.autoscaling.cancel_instance_refresh(AutoScalingGroupName=group_name),
+            remaining_seconds,
+        )
+        return str(response.get("InstanceRefreshId", ""))
+
+    def _with_backoff(self, call: Callable[[], _T], remaining_seconds: Callable[[], float]) -> _T:
+        for delay in _backoff_delays():
+            try:
+                return call()
+            except ClientError as error:
+                if error_code(error) not in TRANSIENT_ERRORS or delay >= remaining_seconds():
+                    raise
+            self._sleep(delay)
+        raise AssertionError("unreachable: the backoff sequence is endless")  # pragma: no cover
+
+
+def _backoff_delays(base: float = 0.2, cap: float = 5.0) -> Iterator[float]:
+    """Capped exponential backoff with full jitter (AWS Architecture Blog's recommendation)."""
+    attempt = 0
+    while True:
+        yield random.uniform(0, min(cap, base * 2**attempt))  # noqa: S311 - jitter, not cryptography
+        attempt += 1
+
+
+def _refresh_facts(refresh: Any) -> RefreshFacts:
+    desired = refresh.get("DesiredConfiguration") or {}
+    template = desired.get("LaunchTemplate") or {}
+    return RefreshFacts(
+        instance_refresh_id=refresh["InstanceRefreshId"],
+        status=refresh["Status"],
+        start_time=refresh.get("StartTime"),
+        has_desired_configuration=bool(desired),
+        launch_template_version=template.get("Version") if template else None,
+    )

@@ -1,0 +1,164 @@
+"""The decision: pure functions from facts to a verdict. No AWS, no clock, no I/O.
+
+Every branch here is a row of the README's decision table, and each has a unit
+test in ``tests/unit/test_decision.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from auto_rollback.events import RefreshEventType
+from auto_rollback.facts import ALARM_GROUP_TAG, AlarmFacts, GroupMode, GroupTags, RefreshFacts
+from auto_rollback.outcomes import Severity
+from auto_rollback.settings import InsufficientDataAction
+
+
+class Verdict(StrEnum):
+    ROLLBACK = "ROLLBACK"  # call RollbackInstanceRefresh (once per refresh)
+    DRY_RUN = "DRY_RUN"  # would roll back; publish, change nothing
+    SKIP = "SKIP"
+    DEDUPLICATE = "DEDUPLICATE"  # a rollback is already under way
+    NOTIFY = "NOTIFY"  # lifecycle news, nothing to change
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    reason: str  # machine-readable, e.g. "alarm-predates-refresh"
+
+
+# Machine-readable reasons, documented in the README.
+NOT_ALARM_STATE = "not-alarm-state"
+NO_LINKED_GROUP = "no-linked-group"
+GROUP_NOT_ENABLED = "group-not-enabled"
+NO_ACTIVE_REFRESH = "no-active-refresh"
+REFRESH_CANCELLING = "refresh-cancelling"
+ROLLBACK_IN_PROGRESS = "rollback-in-progress"
+ALARM_PREDATES_REFRESH = "alarm-predates-refresh"
+NO_ALARM_IN_ALARM = "no-linked-alarm-in-alarm"
+DRY_RUN_SETTING = "dry-run"
+DRY_RUN_GROUP = "group-dry-run"
+DRY_RUN_REQUEST = "dry-run-requested"
+
+
+def alarm_state_acts(state: str, insufficient_data: InsufficientDataAction) -> bool:
+    """Only ALARM is a failure signal, and INSUFFICIENT_DATA when the operator says so."""
+    if state == "ALARM":
+        return True
+    return state == "INSUFFICIENT_DATA" and insufficient_data is InsufficientDataAction.ROLLBACK
+
+
+def linked_groups(alarm_name: str, alarm_tags: Mapping[str, str], groups: Mapping[str, GroupTags]) -> list[str]:
+    """The groups an alarm watches: by the alarm's group tag, or by a group's alarm-name prefix.
+
+    The ``AutoScalingGroupName`` metric dimension is deliberately not a link:
+    target-tracking and step-scaling alarms carry it and go to ALARM on every
+    scale-out, which is not a reason to roll anything back.
+    """
+    linked: list[str] = []
+    tagged = alarm_tags.get(ALARM_GROUP_TAG, "").strip()
+    if tagged:
+        linked.append(tagged)
+    for name in sorted(groups):
+        prefix = groups[name].alarm_prefix
+        if prefix and alarm_name.startswith(prefix) and name not in linked:
+            linked.append(name)
+    return linked
+
+
+def alarm_links_to(alarm: AlarmFacts, group: GroupTags, tags_of: Callable[[str], Mapping[str, str]]) -> bool:
+    """Whether one alarm watches the group; looks the alarm's tags up only when the prefix does not say."""
+    if group.alarm_prefix and alarm.name.startswith(group.alarm_prefix):
+        return True
+    return tags_of(alarm.arn).get(ALARM_GROUP_TAG, "").strip() == group.name
+
+
+def first_firing_alarm(
+    alarms: Iterable[AlarmFacts], group: GroupTags, tags_of: Callable[[str], Mapping[str, str]]
+) -> AlarmFacts | None:
+    """The first linked alarm in ALARM; prefix matches first because they cost no look-up."""
+    candidates = list(alarms)
+    by_prefix = [a for a in candidates if group.alarm_prefix and a.name.startswith(group.alarm_prefix)]
+    if by_prefix:
+        return by_prefix[0]
+    return next((a for a in candidates if alarm_links_to(a, group, tags_of)), None)
+
+
+def decide_rollback(  # noqa: PLR0911 - one return per row of the decision table
+    *,
+    group: GroupTags,
+    refresh: RefreshFacts | None,
+    signal_at: datetime | None,
+    dry_run_setting: bool,
+    dry_run_requested: bool = False,
+) -> Decision:
+    """Whether this group's refresh must be rolled back now, given a failure signal at ``signal_at``.
+
+    ``signal_at`` is when the alarm entered its state (``detail.state.timestamp``,
+    finer than the event's ``time``); None for a manual request, which has no alarm.
+    """
+    if group.mode is GroupMode.DISABLED:
+        return Decision(Verdict.SKIP, GROUP_NOT_ENABLED)
+    refresh_state = refresh_can_roll_back(refresh)
+    if refresh_state is not None:
+        return refresh_state
+    assert refresh is not None  # refresh_can_roll_back returned None, so there is an active refresh
+    if signal_at is not None and refresh.start_time is not None and signal_at < refresh.start_time:
+        return Decision(Verdict.SKIP, ALARM_PREDATES_REFRESH)
+    if dry_run_requested:
+        return Decision(Verdict.DRY_RUN, DRY_RUN_REQUEST)
+    if dry_run_setting:
+        return Decision(Verdict.DRY_RUN, DRY_RUN_SETTING)
+    if group.mode is GroupMode.DRY_RUN:
+        return Decision(Verdict.DRY_RUN, DRY_RUN_GROUP)
+    return Decision(Verdict.ROLLBACK, "alarm" if signal_at is not None else "manual-request")
+
+
+def refresh_can_roll_back(refresh: RefreshFacts | None) -> Decision | None:
+    """None when the refresh is active; otherwise why nothing is to be done."""
+    if refresh is None:
+        return Decision(Verdict.SKIP, NO_ACTIVE_REFRESH)
+    if refresh.status == "RollbackInProgress":
+        return Decision(Verdict.DEDUPLICATE, ROLLBACK_IN_PROGRESS)
+    if refresh.status == "Cancelling":
+        return Decision(Verdict.SKIP, REFRESH_CANCELLING)
+    if not refresh.is_active:
+        return Decision(Verdict.SKIP, NO_ACTIVE_REFRESH)
+    return None
+
+
+def decide_lifecycle(group: GroupTags, event_type: RefreshEventType) -> Decision:
+    """Lifecycle events are news for opted-in groups only."""
+    if group.mode is GroupMode.DISABLED:
+        return Decision(Verdict.SKIP, GROUP_NOT_ENABLED)
+    return Decision(Verdict.NOTIFY, _LIFECYCLE_REASONS[event_type])
+
+
+def lifecycle_severity(event_type: RefreshEventType, warnings: Iterable[str] = ()) -> Severity:
+    if event_type is RefreshEventType.ROLLBACK_FAILED:
+        return Severity.HIGH
+    if event_type in {RefreshEventType.FAILED, RefreshEventType.ROLLBACK_STARTED} or any(warnings):
+        return Severity.MEDIUM
+    return Severity.INFO
+
+
+def started_warnings(refresh: RefreshFacts | None, linked_alarm_count: int) -> list[str]:
+    """What an operator should know when a protected refresh starts."""
+    warnings = []
+    if refresh is not None and refresh.known_irreversible:
+        warnings.append(f"cannot be rolled back: {refresh.known_irreversible}")
+    if linked_alarm_count == 0:
+        warnings.append(
+            "no alarm is linked by the group's auto-rollback:alarm-prefix tag; "
+            "only alarms tagged auto-rollback:group can stop this refresh"
+        )
+    return warnings
+
+
+_LIFECYCLE_REASONS = {
+    event_type: "refresh-" + event_type.name.lower().replace("_", "-") for event_type in RefreshEventType
+}

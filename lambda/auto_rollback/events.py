@@ -1,0 +1,327 @@
+"""Parse what reaches the function into a typed trigger, or refuse it by name.
+
+Three shapes are accepted: a CloudWatch "Alarm State Change" event, an EC2 Auto
+Scaling instance-refresh event, and a manual invoke typed into the Lambda
+console. Anything else raises :class:`InvalidEventError` naming the offending
+field, before any AWS call is made. Parsing is strict on purpose: a mistyped
+``dryrun`` in a console event must not silently become a real rollback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+ALARM_SOURCE = "aws.cloudwatch"
+ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
+REFRESH_SOURCE = "aws.autoscaling"
+REFRESH_DETAIL_TYPE_PREFIX = "EC2 Auto Scaling Instance Refresh "
+ALARM_STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
+
+# Limits come from the AWS APIs: group names are 1-255 characters, alarm names
+# 1-255, and nothing legitimate is larger than this in the fields we keep.
+_MAX_NAME = 255
+_MAX_TEXT = 1024
+_MAX_ID = 255
+_MANUAL_FIELDS = frozenset({"action", "autoScalingGroupName", "reason", "dryRun"})
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class InvalidEventError(ValueError):
+    """The event is not one the function accepts; ``field`` names what is wrong."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"invalid event: {field}: {problem}")
+
+
+class RefreshEventType(StrEnum):
+    """The instance-refresh detail-types, by the suffix after the common prefix."""
+
+    STARTED = "Started"
+    CHECKPOINT_REACHED = "Checkpoint Reached"
+    STARTED_BAKING = "Started Baking"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+    ROLLBACK_STARTED = "Rollback Started"
+    ROLLBACK_SUCCEEDED = "Rollback Succeeded"
+    ROLLBACK_FAILED = "Rollback Failed"
+
+    @property
+    def detail_type(self) -> str:
+        return REFRESH_DETAIL_TYPE_PREFIX + self.value
+
+
+class ManualAction(StrEnum):
+    ROLLBACK = "rollback"
+    EVALUATE = "evaluate"
+
+
+@dataclass(frozen=True)
+class AlarmTrigger:
+    """A CloudWatch alarm changed state (metric, metric-math or composite alarm)."""
+
+    event_id: str
+    alarm_name: str
+    alarm_arn: str
+    state: str
+    state_reason: str
+    state_changed_at: datetime
+    region: str
+    account: str
+    is_composite: bool
+    alarm_tags: Mapping[str, str] | None  # present only with CloudWatch alarm tag propagation
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "type": "alarm",
+            "eventId": self.event_id,
+            "alarmName": self.alarm_name,
+            "alarmArn": self.alarm_arn,
+            "state": self.state,
+            "stateReason": self.state_reason,
+            "stateChangedAt": self.state_changed_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class RefreshTrigger:
+    """EC2 Auto Scaling reported an instance-refresh milestone (best-effort delivery)."""
+
+    event_id: str
+    event_type: RefreshEventType
+    auto_scaling_group_name: str
+    instance_refresh_id: str
+    region: str
+    account: str
+    checkpoint_percentage: int | None = None
+
+    def describe(self) -> dict[str, Any]:
+        described: dict[str, Any] = {
+            "type": "refresh-event",
+            "eventId": self.event_id,
+            "eventType": self.event_type.detail_type,
+            "instanceRefreshId": self.instance_refresh_id,
+        }
+        if self.checkpoint_percentage is not None:
+            described["checkpointPercentage"] = self.checkpoint_percentage
+        return described
+
+
+@dataclass(frozen=True)
+class ManualTrigger:
+    """An operator invoked the function by hand (Lambda console test event)."""
+
+    action: ManualAction
+    auto_scaling_group_name: str
+    reason: str
+    dry_run: bool
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "manual", "action": self.action.value, "reason": self.reason}
+
+
+Trigger = AlarmTrigger | RefreshTrigger | ManualTrigger
+
+
+def parse_event(event: object) -> Trigger:
+    """Turn a raw invocation payload into a trigger; raise InvalidEventError otherwise."""
+    if not isinstance(event, dict):
+        raise InvalidEventError("event", f"expected a JSON object, got {_type_name(event)}")
+    if "action" in event:
+        return _parse_manual(event)
+    source = _text(event, "source", "source")
+    detail_type = _text(event, "detail-type", "detail-type")
+    if source == ALARM_SOURCE and detail_type == ALARM_DETAIL_TYPE:
+        return _parse_alarm(event)
+    if source == REFRESH_SOURCE and detail_type.startswith(REFRESH_DETAIL_TYPE_PREFIX):
+        return _parse_refresh(event, detail_type)
+    raise InvalidEventError(
+        "detail-type",
+        f"unsupported event {_shown(source)} / {_shown(detail_type)}; expected "
+        f"'{ALARM_DETAIL_TYPE}' from {ALARM_SOURCE}, an instance-refresh event from {REFRESH_SOURCE}, "
+        "or a manual invoke with 'action'",
+    )
+
+
+def _parse_alarm(event: dict[str, Any]) -> AlarmTrigger:
+    detail = _object(event, "detail", "detail")
+    state = _object(detail, "state", "detail.state")
+    value = _text(state, "value", "detail.state.value")
+    if value not in ALARM_STATES:
+        raise InvalidEventError("detail.state.value", f"expected one of {', '.join(ALARM_STATES)}, got {_shown(value)}")
+    name = _name(detail, "alarmName", "detail.alarmName")
+    region = _text(event, "region", "region", limit=64)
+    account = _text(event, "account", "account", limit=32)
+    configuration = detail.get("configuration")
+    if configuration is not None and not isinstance(configuration, dict):
+        raise InvalidEventError("detail.configuration", f"expected an object, got {_type_name(configuration)}")
+    return AlarmTrigger(
+        event_id=_text(event, "id", "id", limit=_MAX_ID),
+        alarm_name=name,
+        alarm_arn=_alarm_arn(event, region, account, name),
+        state=value,
+        state_reason=_optional_text(state, "reason", "detail.state.reason", limit=None)[:_MAX_TEXT],
+        state_changed_at=_timestamp(state, "timestamp", "detail.state.timestamp"),
+        region=region,
+        account=account,
+        is_composite=bool(configuration and "alarmRule" in configuration),
+        alarm_tags=_tags(detail),
+    )
+
+
+def _parse_refresh(event: dict[str, Any], detail_type: str) -> RefreshTrigger:
+    suffix = detail_type[len(REFRESH_DETAIL_TYPE_PREFIX) :]
+    try:
+        event_type = RefreshEventType(suffix)
+    except ValueError:
+        raise InvalidEventError("detail-type", f"unknown instance-refresh event {_shown(detail_type)}") from None
+    detail = _object(event, "detail", "detail")
+    percentage = None
+    if "CheckpointPercentage" in detail:
+        raw = _text(detail, "CheckpointPercentage", "detail.CheckpointPercentage", limit=3)
+        if not raw.isdigit() or not 0 <= int(raw) <= 100:
+            raise InvalidEventError("detail.CheckpointPercentage", f"expected 0-100 as a string, got {_shown(raw)}")
+        percentage = int(raw)
+    return RefreshTrigger(
+        event_id=_text(event, "id", "id", limit=_MAX_ID),
+        event_type=event_type,
+        auto_scaling_group_name=_name(detail, "AutoScalingGroupName", "detail.AutoScalingGroupName"),
+        instance_refresh_id=_text(detail, "InstanceRefreshId", "detail.InstanceRefreshId", limit=_MAX_ID),
+        region=_text(event, "region", "region", limit=64),
+        account=_text(event, "account", "account", limit=32),
+        checkpoint_percentage=percentage,
+    )
+
+
+def _parse_manual(event: dict[str, Any]) -> ManualTrigger:
+    unknown = sorted(str(key) for key in event if key not in _MANUAL_FIELDS)
+    if unknown:
+        raise InvalidEventError(
+            _shown(unknown[0], quote=False), f"unknown field; a manual invoke takes {', '.join(sorted(_MANUAL_FIELDS))}"
+        )
+    action = _text(event, "action", "action", limit=32)
+    try:
+        parsed_action = ManualAction(action)
+    except ValueError:
+        allowed = " | ".join(member.value for member in ManualAction)
+        raise InvalidEventError("action", f"expected {allowed}, got {_shown(action)}") from None
+    dry_run = event.get("dryRun", False)
+    if not isinstance(dry_run, bool):
+        raise InvalidEventError("dryRun", f"expected true or false, got {_type_name(dry_run)}")
+    return ManualTrigger(
+        action=parsed_action,
+        auto_scaling_group_name=_name(event, "autoScalingGroupName", "autoScalingGroupName"),
+        reason=_optional_text(event, "reason", "reason", limit=_MAX_TEXT) or "manual invoke",
+        dry_run=dry_run,
+    )
+
+
+# --- field readers: each names the field it failed on ---------------------------------------------------
+
+
+def _object(container: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
+    value = container.get(key)
+    if not isinstance(value, dict):
+        problem = "is required" if value is None else f"expected an object, got {_type_name(value)}"
+        raise InvalidEventError(path, problem)
+    return value
+
+
+def _text(container: Mapping[str, Any], key: str, path: str, *, limit: int | None = _MAX_TEXT) -> str:
+    value = container.get(key)
+    if value is None:
+        raise InvalidEventError(path, "is required")
+    if not isinstance(value, str):
+        raise InvalidEventError(path, f"expected a string, got {_type_name(value)}")
+    if not value:
+        raise InvalidEventError(path, "must not be empty")
+    if limit is not None and len(value) > limit:
+        raise InvalidEventError(path, f"longer than {limit} characters ({len(value)})")
+    return value
+
+
+def _optional_text(container: Mapping[str, Any], key: str, path: str, *, limit: int | None) -> str:
+    if container.get(key) is None:
+        return ""
+    value = container[key]
+    if not isinstance(value, str):
+        raise InvalidEventError(path, f"expected a string, got {_type_name(value)}")
+    if limit is not None and len(value) > limit:
+        raise InvalidEventError(path, f"longer than {limit} characters ({len(value)})")
+    return value
+
+
+def _name(container: Mapping[str, Any], key: str, path: str) -> str:
+    """A group or alarm name: AWS allows spaces, never control characters or surrogates."""
+    value = _text(container, key, path, limit=_MAX_NAME)
+    if _CONTROL_CHARS.search(value):
+        raise InvalidEventError(path, "contains control characters")
+    if not value.isprintable() or _has_surrogates(value):
+        raise InvalidEventError(path, "contains characters AWS does not allow in names")
+    return value
+
+
+def _timestamp(container: Mapping[str, Any], key: str, path: str) -> datetime:
+    raw = _text(container, key, path, limit=64)
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidEventError(path, f"expected an ISO 8601 timestamp, got {_shown(raw)}") from None
+    if parsed.tzinfo is None:
+        raise InvalidEventError(path, f"timestamp has no time zone: {_shown(raw)}")
+    return parsed
+
+
+def _tags(detail: Mapping[str, Any]) -> Mapping[str, str] | None:
+    tags = detail.get("alarmTags")
+    if tags is None:
+        return None
+    if not isinstance(tags, dict):
+        raise InvalidEventError("detail.alarmTags", f"expected an object, got {_type_name(tags)}")
+    for key, value in tags.items():
+        if not isinstance(value, str):
+            raise InvalidEventError(f"detail.alarmTags.{_shown(key, quote=False)}", "expected a string value")
+    return dict(tags)
+
+
+def _alarm_arn(event: Mapping[str, Any], region: str, account: str, name: str) -> str:
+    """The alarm's ARN from ``resources``; built from the name when resources is absent."""
+    resources = event.get("resources")
+    if resources is None:
+        return f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
+    if not isinstance(resources, list) or not all(isinstance(item, str) for item in resources):
+        raise InvalidEventError("resources", "expected a list of ARNs")
+    for arn in resources:
+        if arn.startswith("arn:") and ":alarm:" in arn:
+            return str(arn)
+    return f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
+
+
+def _has_surrogates(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _type_name(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _shown(value: str, *, quote: bool = True) -> str:
+    """A safe, short rendering of untrusted text for an error message or a log line."""
+    cleaned = value.encode("ascii", "backslashreplace").decode("ascii")
+    cleaned = _CONTROL_CHARS.sub("?", cleaned)
+    if len(cleaned) > 80:
+        cleaned = cleaned[:77] + "..."
+    return repr(cleaned) if quote else cleaned

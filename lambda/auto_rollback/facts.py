@@ -1,0 +1,81 @@
+"""What the function knows about the world when it decides: plain, immutable records.
+
+The records are filled in by :mod:`auto_rollback.aws` and read by the pure
+:mod:`auto_rollback.decision`, so decisions can be tested without AWS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+#: Group tag that opts a group in. Absent means disabled.
+MODE_TAG = "auto-rollback"
+#: Group tag: alarms whose name starts with this value watch the group.
+ALARM_PREFIX_TAG = "auto-rollback:alarm-prefix"
+#: Alarm tag: the name of the group this alarm watches.
+ALARM_GROUP_TAG = "auto-rollback:group"
+
+#: Refresh statuses in which a rollback can still help.
+ACTIVE_STATUSES = frozenset({"Pending", "InProgress", "Baking"})
+
+
+class GroupMode(StrEnum):
+    """The value of a group's ``auto-rollback`` tag."""
+
+    ENABLED = "enabled"
+    DRY_RUN = "dry-run"
+    DISABLED = "disabled"
+
+    @classmethod
+    def from_tag(cls, value: str | None) -> GroupMode:
+        """Anything but a known value is disabled: the function never guesses consent."""
+        try:
+            return cls((value or "").strip().lower())
+        except ValueError:
+            return cls.DISABLED
+
+
+@dataclass(frozen=True)
+class GroupTags:
+    """The auto-rollback tags of one group."""
+
+    name: str
+    mode: GroupMode = GroupMode.DISABLED
+    alarm_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class RefreshFacts:
+    """The parts of ``DescribeInstanceRefreshes`` the decision needs."""
+
+    instance_refresh_id: str
+    status: str
+    start_time: datetime | None
+    has_desired_configuration: bool
+    launch_template_version: str | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def known_irreversible(self) -> str | None:
+        """Why AWS will refuse to roll this refresh back, when that is visible up front."""
+        if not self.has_desired_configuration:
+            return "the refresh has no desired configuration"
+        if self.launch_template_version in {"$Latest", "$Default"}:
+            return f"the refresh uses launch template version {self.launch_template_version}"
+        return None
+
+
+@dataclass(frozen=True)
+class AlarmFacts:
+    """An alarm in ALARM, as ``DescribeAlarms`` reports it."""
+
+    name: str
+    arn: str
+    state: str
+    state_reason: str
+    state_changed_at: datetime

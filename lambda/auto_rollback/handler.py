@@ -1,0 +1,82 @@
+"""Lambda entry point: ``auto_rollback.handler.lambda_handler``.
+
+Thin on purpose: parse the event into a typed trigger, hand it to the service,
+record what happened, return it. Everything it needs is built once per container
+(from the environment) and reused by warm invocations.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from auto_rollback.actions import ExactlyOnceActions
+from auto_rollback.aws import AwsGateway
+from auto_rollback.events import InvalidEventError, ManualTrigger, parse_event
+from auto_rollback.notification import Notifier
+from auto_rollback.observability import logger, metrics, record_outcome, traced_handler
+from auto_rollback.outcomes import Outcome, Result
+from auto_rollback.service import RollbackService
+from auto_rollback.settings import Settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+__all__ = ["InvalidEventError", "get_service", "lambda_handler"]
+
+# Which result speaks for the invocation when an alarm links several groups.
+_PRIORITY = [
+    Outcome.FAILED,
+    Outcome.ROLLBACK_STARTED,
+    Outcome.CANCELLED,
+    Outcome.ROLLBACK_UNSUPPORTED,
+    Outcome.DRY_RUN,
+    Outcome.DEDUPLICATED,
+    Outcome.NOTIFIED,
+    Outcome.SKIPPED,
+]
+
+
+@cache
+def get_service() -> RollbackService:
+    """Build the service from the environment; a configuration error names the variable."""
+    settings = Settings.from_environment()
+    gateway = AwsGateway()
+    notifier = Notifier(
+        settings.notification_topic_arn,
+        account=settings.notification_topic_arn.split(":")[4],
+        region=settings.region,
+    )
+    actions = ExactlyOnceActions(
+        gateway,
+        notifier,
+        table_name=settings.idempotency_table_name,
+        fallback=settings.irreversible_fallback,
+    )
+    return RollbackService(settings, gateway, actions)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@traced_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    service = get_service()
+    try:
+        trigger = parse_event(event)
+    except InvalidEventError as error:
+        logger.error("Rejected event", extra={"field": error.field, "problem": error.problem})
+        raise
+    logger.set_correlation_id(getattr(trigger, "event_id", None) or context.aws_request_id)
+    if isinstance(trigger, ManualTrigger):
+        logger.info("Manual invoke", extra={"action": trigger.action.value, "group": trigger.auto_scaling_group_name})
+    results = service.handle(trigger, context)
+    for result in results:
+        record_outcome(result.outcome.value)
+        logger.info("Decision", extra={"result": result.to_dict()})
+    return summarize(results)
+
+
+def summarize(results: list[Result]) -> dict[str, Any]:
+    """The most significant result at the top level, every per-group result under ``results``."""
+    primary = min(results, key=lambda result: _PRIORITY.index(result.outcome))
+    return {**primary.to_dict(), "results": [result.to_dict() for result in results]}

@@ -1,0 +1,154 @@
+"""Turn a result into an SNS notification, and publish it.
+
+The message is JSON for machines (``default``, what SQS, Lambda and HTTP
+subscribers receive) and plain text for people (``email``), sent with
+``MessageStructure=json``. Message attributes let subscribers filter by outcome,
+group and severity. Whatever the input, the subject stays within SNS's rules
+(printable ASCII, no line breaks, at most 100 characters) and the message within
+its size limit, because alarm names and reasons are text that anyone who can
+create an alarm controls.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import boto3
+
+from auto_rollback.aws import CLIENT_CONFIG
+from auto_rollback.outcomes import Result
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
+
+SCHEMA_VERSION = "1.0"
+SUBJECT_LIMIT = 100
+# SNS allows 256 KiB for the whole message; each untrusted text field is capped
+# far below that so the JSON body, the email body and the attributes all fit.
+FIELD_LIMIT = 4096
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Notification:
+    subject: str
+    body: dict[str, Any]
+    email: str
+    attributes: dict[str, str]
+
+
+def build_notification(result: Result, *, account: str, region: str, now: datetime | None = None) -> Notification:
+    """The subject, JSON body, email text and attributes for one result (pure)."""
+    group = result.auto_scaling_group_name or "-"
+    body: dict[str, Any] = {
+        "schemaVersion": SCHEMA_VERSION,
+        **_bounded(result.to_dict()),
+        "account": account,
+        "region": region,
+        "time": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "consoleUrl": console_url(group, region) if result.auto_scaling_group_name else None,
+    }
+    return Notification(
+        subject=subject_line(result),
+        body=body,
+        email=_email_text(body),
+        attributes={
+            "outcome": result.outcome.value,
+            "autoScalingGroupName": _printable(group, 256) or "-",
+            "severity": result.severity.value,
+        },
+    )
+
+
+def subject_line(result: Result) -> str:
+    """``[auto-rollback] ROLLBACK_STARTED web-prod - alarm web-prod-5xx``, within SNS's rules."""
+    group = result.auto_scaling_group_name or "-"
+    trigger = result.trigger
+    if trigger.get("type") == "alarm":
+        cause = f"alarm {trigger.get('alarmName', '')}"
+    elif trigger.get("type") == "refresh-event":
+        cause = str(trigger.get("eventType", "")).replace("EC2 Auto Scaling Instance ", "")
+    else:
+        cause = f"manual {trigger.get('action', '')}"
+    subject = _printable(f"[auto-rollback] {result.outcome.value} {group} - {cause}", None)
+    return subject if len(subject) <= SUBJECT_LIMIT else subject[: SUBJECT_LIMIT - 3] + "..."
+
+
+def console_url(group: str, region: str) -> str:
+    return (
+        f"https://{region}.console.aws.amazon.com/ec2/home?region={region}"
+        f"#AutoScalingGroupDetails:id={quote(group, safe='')};view=instanceRefresh"
+    )
+
+
+class Notifier:
+    """Publishes notifications to the outcome topic."""
+
+    def __init__(self, topic_arn: str, *, account: str, region: str, sns: SNSClient | None = None) -> None:
+        self.topic_arn = topic_arn
+        self.account = account
+        self.region = region
+        self.sns: SNSClient = sns or boto3.client("sns", config=CLIENT_CONFIG)
+
+    def publish(self, result: Result) -> str:
+        """Publish one result; returns the SNS message id. Raises when SNS refuses."""
+        notification = build_notification(result, account=self.account, region=self.region)
+        body = json.dumps(notification.body, separators=(",", ":"), default=str)
+        attributes: dict[str, MessageAttributeValueTypeDef] = {
+            key: {"DataType": "String", "StringValue": value} for key, value in notification.attributes.items()
+        }
+        response = self.sns.publish(
+            TopicArn=self.topic_arn,
+            Subject=notification.subject,
+            MessageStructure="json",
+            Message=json.dumps({"default": body, "email": notification.email}),
+            MessageAttributes=attributes,
+        )
+        return str(response["MessageId"])
+
+
+def _email_text(body: dict[str, Any]) -> str:
+    trigger = body.get("trigger") or {}
+    lines = [
+        f"auto-rollback: {body['outcome']} for Auto Scaling group {body.get('autoScalingGroupName') or '-'}",
+        "",
+        f"Reason:            {body['reason']}",
+    ]
+    if body.get("summary"):
+        lines.append(f"What happened:     {body['summary']}")
+    lines += [
+        f"Instance refresh:  {body.get('instanceRefreshId') or '-'} ({body.get('refreshStatus') or 'unknown status'})",
+        f"Severity:          {body['severity']}",
+        f"Dry run:           {'yes, nothing was changed' if body['dryRun'] else 'no'}",
+        f"Trigger:           {json.dumps(trigger, sort_keys=True)}",
+        f"Account / region:  {body['account']} / {body['region']}",
+        f"Time:              {body['time']}",
+    ]
+    if body.get("consoleUrl"):
+        lines.append(f"Console:           {body['consoleUrl']}")
+    return "\n".join(lines) + "\n"
+
+
+def _bounded(value: Any) -> Any:
+    """Cap and clean every string in a JSON-like structure (control characters become '?')."""
+    if isinstance(value, str):
+        cleaned = _CONTROL.sub("?", value.encode("utf-8", "replace").decode("utf-8"))
+        return cleaned if len(cleaned) <= FIELD_LIMIT else cleaned[: FIELD_LIMIT - 3] + "..."
+    if isinstance(value, dict):
+        return {str(key)[:256]: _bounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_bounded(item) for item in value[:50]]
+    return value
+
+
+def _printable(text: str, limit: int | None) -> str:
+    """Printable ASCII on one line: what SNS accepts in subjects and attribute values."""
+    flattened = " ".join(_UNPRINTABLE.sub("?", text).split())
+    return flattened if limit is None else flattened[:limit]

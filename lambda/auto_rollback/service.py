@@ -1,0 +1,264 @@
+"""One invocation, start to finish: gather the facts a trigger needs, decide, act, notify.
+
+The order of AWS calls matters: for an alarm, nothing that can wait (lifecycle
+look-ups, notification formatting, metrics) runs before RollbackInstanceRefresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from auto_rollback import decision as rules
+from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
+from auto_rollback.aws import AwsGateway
+from auto_rollback.decision import Decision, Verdict
+from auto_rollback.events import (
+    AlarmTrigger,
+    InvalidEventError,
+    ManualAction,
+    ManualTrigger,
+    RefreshEventType,
+    RefreshTrigger,
+    Trigger,
+)
+from auto_rollback.facts import GroupMode, GroupTags, RefreshFacts
+from auto_rollback.observability import logger
+from auto_rollback.outcomes import Outcome, Result, Severity
+from auto_rollback.settings import Settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+#: Time kept back from the retry budget so a FAILED outcome can still be published.
+PUBLISH_RESERVE_SECONDS = 5.0
+
+_ALARM_CHECK_EVENTS = frozenset({RefreshEventType.CHECKPOINT_REACHED, RefreshEventType.STARTED_BAKING})
+
+
+class RollbackService:
+    """Decides and acts for one trigger; returns one result per affected group."""
+
+    def __init__(self, settings: Settings, gateway: AwsGateway, actions: ExactlyOnceActions) -> None:
+        self.settings = settings
+        self.gateway = gateway
+        self.actions = actions
+
+    def handle(self, trigger: Trigger, context: LambdaContext) -> list[Result]:
+        self._check_scope(trigger, context)
+        self.actions.bind(context)
+
+        def remaining() -> float:
+            return context.get_remaining_time_in_millis() / 1000 - PUBLISH_RESERVE_SECONDS
+
+        if isinstance(trigger, AlarmTrigger):
+            return self._on_alarm(trigger, remaining)
+        if isinstance(trigger, RefreshTrigger):
+            return [self._on_refresh_event(trigger, remaining)]
+        return [self._on_manual(trigger, remaining)]
+
+    # --- alarms ---------------------------------------------------------------------------------------------
+
+    def _on_alarm(self, trigger: AlarmTrigger, remaining: Callable[[], float]) -> list[Result]:
+        base = Result(Outcome.SKIPPED, "", trigger.describe(), dry_run=self.settings.dry_run)
+        if not rules.alarm_state_acts(trigger.state, self.settings.insufficient_data_action):
+            return [base.with_outcome(Outcome.SKIPPED, rules.NOT_ALARM_STATE, summary=f"The alarm is {trigger.state}.")]
+        alarm_tags = (
+            trigger.alarm_tags if trigger.alarm_tags is not None else self.gateway.alarm_tags(trigger.alarm_arn)
+        )
+        groups = self.gateway.opted_in_groups()
+        names = rules.linked_groups(trigger.alarm_name, alarm_tags, groups)
+        if not names:
+            return [
+                base.with_outcome(Outcome.SKIPPED, rules.NO_LINKED_GROUP, summary="No group is linked to this alarm.")
+            ]
+        summary = f"Alarm '{trigger.alarm_name}' went to {trigger.state} at {trigger.state_changed_at.isoformat()}."
+        return [
+            self._roll_back_if_needed(
+                replace(base, auto_scaling_group_name=name, summary=summary),
+                groups.get(name, GroupTags(name=name)),
+                signal_at=trigger.state_changed_at,
+                remaining=remaining,
+            )
+            for name in names
+        ]
+
+    def _roll_back_if_needed(
+        self,
+        base: Result,
+        group: GroupTags,
+        *,
+        signal_at: object,
+        remaining: Callable[[], float],
+        dry_run_requested: bool = False,
+    ) -> Result:
+        if group.mode is GroupMode.DISABLED:  # decided before reading the refresh: saves a call
+            return self._apply(Decision(Verdict.SKIP, rules.GROUP_NOT_ENABLED), base, remaining)
+        refresh = self.gateway.latest_refresh(group.name)
+        decision = rules.decide_rollback(
+            group=group,
+            refresh=refresh,
+            signal_at=signal_at,  # type: ignore[arg-type]
+            dry_run_setting=self.settings.dry_run,
+            dry_run_requested=dry_run_requested,
+        )
+        return self._apply(decision, _with_refresh(base, refresh), remaining)
+
+    # --- instance-refresh events ----------------------------------------------------------------------------
+
+    def _on_refresh_event(self, trigger: RefreshTrigger, remaining: Callable[[], float]) -> Result:
+        group = self.gateway.group_tags(trigger.auto_scaling_group_name)
+        base = Result(
+            Outcome.SKIPPED,
+            "",
+            trigger.describe(),
+            auto_scaling_group_name=group.name,
+            instance_refresh_id=trigger.instance_refresh_id,
+            dry_run=self.settings.dry_run or group.mode is GroupMode.DRY_RUN,
+        )
+        if group.mode is GroupMode.DISABLED:
+            return self._apply(Decision(Verdict.SKIP, rules.GROUP_NOT_ENABLED), base, remaining)
+        refresh = self.gateway.latest_refresh(group.name, trigger.instance_refresh_id)
+        base = _with_refresh(base, refresh)
+        if trigger.event_type in _ALARM_CHECK_EVENTS:
+            return self._check_alarms_now(base, group, refresh, remaining)
+        decision = rules.decide_lifecycle(group, trigger.event_type)
+        warnings: list[str] = []
+        if trigger.event_type is RefreshEventType.STARTED:
+            linked = self.gateway.count_alarms_with_prefix(group.alarm_prefix) if group.alarm_prefix else 0
+            warnings = rules.started_warnings(refresh, linked)
+        result = replace(
+            base,
+            severity=rules.lifecycle_severity(trigger.event_type, warnings),
+            summary=f"Instance refresh {trigger.event_type.value.lower()}."
+            + "".join(f" Warning: {w}." for w in warnings),
+            details={"warnings": warnings} if warnings else {},
+        )
+        return self._apply(decision, result, remaining, event=trigger.event_type.detail_type)
+
+    def _check_alarms_now(
+        self, base: Result, group: GroupTags, refresh: RefreshFacts | None, remaining: Callable[[], float]
+    ) -> Result:
+        """An alarm already in ALARM sends no new event, so checkpoints and baking look for one."""
+        not_active = rules.refresh_can_roll_back(refresh)
+        if not_active is not None or refresh is None:
+            return self._apply(not_active or Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH), base, remaining)
+        alarm = rules.first_firing_alarm(
+            self.gateway.alarms_in_alarm(refresh.start_time), group, self.gateway.alarm_tags
+        )
+        if alarm is None:
+            return self._apply(Decision(Verdict.SKIP, rules.NO_ALARM_IN_ALARM), base, remaining)
+        decision = rules.decide_rollback(
+            group=group, refresh=refresh, signal_at=alarm.state_changed_at, dry_run_setting=self.settings.dry_run
+        )
+        found = replace(
+            base,
+            summary=f"Alarm '{alarm.name}' has been in ALARM since {alarm.state_changed_at.isoformat()}.",
+            details={
+                "firingAlarm": {"alarmName": alarm.name, "alarmArn": alarm.arn, "stateReason": alarm.state_reason}
+            },
+        )
+        return self._apply(decision, found, remaining)
+
+    # --- manual invokes -------------------------------------------------------------------------------------
+
+    def _on_manual(self, trigger: ManualTrigger, remaining: Callable[[], float]) -> Result:
+        group = self.gateway.group_tags(trigger.auto_scaling_group_name)
+        base = Result(
+            Outcome.SKIPPED,
+            "",
+            trigger.describe(),
+            auto_scaling_group_name=group.name,
+            dry_run=self.settings.dry_run or trigger.dry_run or trigger.action is ManualAction.EVALUATE,
+            summary=f"Operator request: {trigger.reason}",
+        )
+        if trigger.action is ManualAction.ROLLBACK:
+            return self._roll_back_if_needed(
+                base, group, signal_at=None, remaining=remaining, dry_run_requested=trigger.dry_run
+            )
+        return self._evaluate(base, group)
+
+    def _evaluate(self, base: Result, group: GroupTags) -> Result:
+        """What an alarm event would get now, without changing or publishing anything."""
+        if group.mode is GroupMode.DISABLED:
+            return _as_result(Decision(Verdict.SKIP, rules.GROUP_NOT_ENABLED), base)
+        refresh = self.gateway.latest_refresh(group.name)
+        base = _with_refresh(base, refresh)
+        not_active = rules.refresh_can_roll_back(refresh)
+        if not_active is not None or refresh is None:
+            return _as_result(not_active or Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH), base)
+        alarm = rules.first_firing_alarm(
+            self.gateway.alarms_in_alarm(refresh.start_time), group, self.gateway.alarm_tags
+        )
+        if alarm is None:
+            return _as_result(Decision(Verdict.SKIP, rules.NO_ALARM_IN_ALARM), base)
+        decision = rules.decide_rollback(
+            group=group, refresh=refresh, signal_at=alarm.state_changed_at, dry_run_setting=True
+        )
+        return replace(
+            _as_result(decision, base),
+            reason="evaluate-would-roll-back",
+            summary=f"Would roll back now: alarm '{alarm.name}' is in ALARM. Nothing was changed.",
+        )
+
+    # --- acting on a decision -------------------------------------------------------------------------------
+
+    def _apply(self, decision: Decision, base: Result, remaining: Callable[[], float], *, event: str = "") -> Result:
+        if decision.verdict is Verdict.ROLLBACK:
+            try:
+                return self.actions.roll_back(replace(base, reason=decision.reason), remaining)
+            except ActionFailedError as failure:
+                self._publish_failure(failure.result)
+                raise
+        result = _as_result(decision, base)
+        if decision.verdict in {Verdict.DRY_RUN, Verdict.NOTIFY}:
+            self.actions.publish_once(result, event=event)
+        return result
+
+    def _publish_failure(self, failed: Result) -> None:
+        """FAILED is published on every failed attempt: each one is news to the on-call."""
+        try:
+            self.actions.notifier.publish(failed)
+        except Exception:  # the invocation fails anyway; the failure destination keeps the event
+            logger.exception("Could not publish the FAILED outcome")
+
+    def _check_scope(self, trigger: Trigger, context: LambdaContext) -> None:
+        """Events from another region or account cannot be acted on by this function's credentials."""
+        if isinstance(trigger, ManualTrigger):
+            return
+        if trigger.region != self.settings.region:
+            raise InvalidEventError(
+                "region", f"event is for {trigger.region!r}, this function serves {self.settings.region!r}"
+            )
+        account = _account_of(context)
+        if account and trigger.account != account:
+            raise InvalidEventError("account", "event is for another account than this function's")
+
+
+def _with_refresh(base: Result, refresh: RefreshFacts | None) -> Result:
+    if refresh is None:
+        return base
+    return replace(base, instance_refresh_id=refresh.instance_refresh_id, refresh_status=refresh.status)
+
+
+_VERDICT_OUTCOMES = {
+    Verdict.SKIP: Outcome.SKIPPED,
+    Verdict.DEDUPLICATE: Outcome.DEDUPLICATED,
+    Verdict.DRY_RUN: Outcome.DRY_RUN,
+    Verdict.NOTIFY: Outcome.NOTIFIED,
+}
+
+
+def _as_result(decision: Decision, base: Result) -> Result:
+    outcome = _VERDICT_OUTCOMES.get(decision.verdict, Outcome.DRY_RUN)
+    changes: dict[str, object] = {}
+    if outcome is Outcome.DRY_RUN:
+        changes = {"dry_run": True, "severity": Severity.MEDIUM}
+    return base.with_outcome(outcome, decision.reason, **changes)
+
+
+def _account_of(context: LambdaContext) -> str:
+    arn = getattr(context, "invoked_function_arn", "") or ""
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 else ""

@@ -1,0 +1,195 @@
+"""Every branch of the pure decision functions, without AWS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from auto_rollback import decision as rules
+from auto_rollback.decision import Decision, Verdict
+from auto_rollback.events import RefreshEventType
+from auto_rollback.facts import AlarmFacts, GroupMode, GroupTags, RefreshFacts
+from auto_rollback.outcomes import Severity
+from auto_rollback.settings import InsufficientDataAction
+
+STARTED = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+ENABLED = GroupTags(name="web-prod", mode=GroupMode.ENABLED, alarm_prefix="web-prod-")
+
+
+def refresh(status: str = "InProgress", *, desired: bool = True, version: str | None = "2") -> RefreshFacts:
+    return RefreshFacts("r-1", status, STARTED, has_desired_configuration=desired, launch_template_version=version)
+
+
+def alarm(name: str, arn: str | None = None) -> AlarmFacts:
+    return AlarmFacts(name, arn or f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}", "ALARM", "", STARTED)
+
+
+@pytest.mark.parametrize(
+    ("state", "policy", "acts"),
+    [
+        ("ALARM", InsufficientDataAction.IGNORE, True),
+        ("OK", InsufficientDataAction.ROLLBACK, False),
+        ("INSUFFICIENT_DATA", InsufficientDataAction.IGNORE, False),
+        ("INSUFFICIENT_DATA", InsufficientDataAction.ROLLBACK, True),
+    ],
+)
+def test_only_alarm_state_acts_unless_insufficient_data_is_configured(
+    state: str, policy: InsufficientDataAction, acts: bool
+) -> None:
+    assert rules.alarm_state_acts(state, policy) is acts
+
+
+def test_alarm_links_by_its_group_tag_and_by_group_prefixes() -> None:
+    # Given one group linked by tag and two groups with alarm-name prefixes
+    groups = {
+        "web-prod": GroupTags("web-prod", GroupMode.ENABLED, "web-prod "),
+        "api-prod": GroupTags("api-prod", GroupMode.ENABLED, "api-"),
+        "batch": GroupTags("batch", GroupMode.ENABLED, None),
+    }
+    # When an alarm with spaces in its name and a group tag is resolved
+    linked = rules.linked_groups("web-prod error rate", {"auto-rollback:group": "batch"}, groups)
+    # Then the tagged group comes first, then prefix matches; the non-matching prefix is not linked
+    assert linked == ["batch", "web-prod"]
+
+
+def test_a_group_linked_twice_is_listed_once() -> None:
+    groups = {"web-prod": GroupTags("web-prod", GroupMode.ENABLED, "web-")}
+    assert rules.linked_groups("web-5xx", {"auto-rollback:group": "web-prod"}, groups) == ["web-prod"]
+
+
+def test_the_scaling_dimension_alone_links_nothing() -> None:
+    # A target-tracking alarm: no link tag, no prefix match.
+    groups = {"web-prod": GroupTags("web-prod", GroupMode.ENABLED, None)}
+    assert rules.linked_groups("TargetTracking-web-prod-AlarmHigh-1234", {}, groups) == []
+
+
+def test_disabled_group_is_skipped_before_anything_else() -> None:
+    decided = rules.decide_rollback(
+        group=GroupTags("web-prod"), refresh=refresh(), signal_at=STARTED, dry_run_setting=False
+    )
+    assert decided == Decision(Verdict.SKIP, rules.GROUP_NOT_ENABLED)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (None, Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH)),
+        ("Successful", Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH)),
+        ("Failed", Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH)),
+        ("Cancelled", Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH)),
+        ("RollbackSuccessful", Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH)),
+        ("RollbackFailed", Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH)),
+        ("Cancelling", Decision(Verdict.SKIP, rules.REFRESH_CANCELLING)),
+        ("RollbackInProgress", Decision(Verdict.DEDUPLICATE, rules.ROLLBACK_IN_PROGRESS)),
+        ("Pending", Decision(Verdict.ROLLBACK, "alarm")),
+        ("InProgress", Decision(Verdict.ROLLBACK, "alarm")),
+        ("Baking", Decision(Verdict.ROLLBACK, "alarm")),
+    ],
+)
+def test_refresh_status_decides_whether_a_rollback_can_help(status: str | None, expected: Decision) -> None:
+    current = refresh(status) if status else None
+    decided = rules.decide_rollback(group=ENABLED, refresh=current, signal_at=STARTED, dry_run_setting=False)
+    assert decided == expected
+
+
+def test_alarm_that_changed_before_the_refresh_started_is_not_blamed_on_it() -> None:
+    earlier = STARTED - timedelta(milliseconds=1)
+    decided = rules.decide_rollback(group=ENABLED, refresh=refresh(), signal_at=earlier, dry_run_setting=False)
+    assert decided == Decision(Verdict.SKIP, rules.ALARM_PREDATES_REFRESH)
+
+
+def test_alarm_that_changed_exactly_at_the_start_counts() -> None:
+    decided = rules.decide_rollback(group=ENABLED, refresh=refresh(), signal_at=STARTED, dry_run_setting=False)
+    assert decided.verdict is Verdict.ROLLBACK
+
+
+@pytest.mark.parametrize(
+    ("mode", "setting", "requested", "reason"),
+    [
+        (GroupMode.ENABLED, True, False, rules.DRY_RUN_SETTING),
+        (GroupMode.DRY_RUN, False, False, rules.DRY_RUN_GROUP),
+        (GroupMode.ENABLED, False, True, rules.DRY_RUN_REQUEST),
+    ],
+)
+def test_dry_run_from_setting_group_tag_or_request(mode: GroupMode, setting: bool, requested: bool, reason: str) -> None:
+    group = GroupTags("web-prod", mode)
+    decided = rules.decide_rollback(
+        group=group, refresh=refresh(), signal_at=STARTED, dry_run_setting=setting, dry_run_requested=requested
+    )
+    assert decided == Decision(Verdict.DRY_RUN, reason)
+
+
+def test_manual_request_has_no_alarm_time_to_compare() -> None:
+    decided = rules.decide_rollback(group=ENABLED, refresh=refresh(), signal_at=None, dry_run_setting=False)
+    assert decided == Decision(Verdict.ROLLBACK, "manual-request")
+
+
+@pytest.mark.parametrize("tag", ["", "ENABLED ", "yes", None])
+def test_unknown_mode_tags_mean_disabled_except_case_and_spaces(tag: str | None) -> None:
+    expected = GroupMode.ENABLED if tag and tag.strip().lower() == "enabled" else GroupMode.DISABLED
+    assert GroupMode.from_tag(tag) is expected
+
+
+def test_first_firing_alarm_prefers_prefix_and_looks_tags_up_lazily() -> None:
+    # Given a prefix-linked alarm after an unlinked one
+    looked_up: list[str] = []
+
+    def tags_of(arn: str) -> dict[str, str]:
+        looked_up.append(arn)
+        return {}
+
+    # When the firing alarm is searched
+    found = rules.first_firing_alarm([alarm("other"), alarm("web-prod-5xx")], ENABLED, tags_of)
+    # Then the prefix match wins without any tag look-up
+    assert found is not None and found.name == "web-prod-5xx"
+    assert looked_up == []
+
+
+def test_first_firing_alarm_finds_tag_linked_alarms() -> None:
+    group = GroupTags("web-prod", GroupMode.ENABLED, None)
+    tagged = alarm("latency", arn="arn:latency")
+
+    def tags_of(arn: str) -> dict[str, str]:
+        return {"auto-rollback:group": "web-prod"} if arn == "arn:latency" else {"auto-rollback:group": "other"}
+
+    assert rules.first_firing_alarm([alarm("x"), tagged], group, tags_of) == tagged
+    assert rules.first_firing_alarm([alarm("x")], group, tags_of) is None
+
+
+def test_lifecycle_events_notify_only_opted_in_groups() -> None:
+    assert rules.decide_lifecycle(GroupTags("g"), RefreshEventType.SUCCEEDED) == Decision(
+        Verdict.SKIP, rules.GROUP_NOT_ENABLED
+    )
+    assert rules.decide_lifecycle(ENABLED, RefreshEventType.ROLLBACK_FAILED) == Decision(
+        Verdict.NOTIFY, "refresh-rollback-failed"
+    )
+
+
+@pytest.mark.parametrize(
+    ("event_type", "warnings", "severity"),
+    [
+        (RefreshEventType.ROLLBACK_FAILED, [], Severity.HIGH),
+        (RefreshEventType.FAILED, [], Severity.MEDIUM),
+        (RefreshEventType.ROLLBACK_STARTED, [], Severity.MEDIUM),
+        (RefreshEventType.STARTED, ["x"], Severity.MEDIUM),
+        (RefreshEventType.STARTED, [], Severity.INFO),
+        (RefreshEventType.SUCCEEDED, [], Severity.INFO),
+    ],
+)
+def test_lifecycle_severity(event_type: RefreshEventType, warnings: list[str], severity: Severity) -> None:
+    assert rules.lifecycle_severity(event_type, warnings) is severity
+
+
+@pytest.mark.parametrize(
+    ("current", "alarms", "count"),
+    [
+        (refresh(desired=False), 1, 1),
+        (refresh(version="$Latest"), 1, 1),
+        (refresh(version="$Default"), 0, 2),
+        (refresh(), 0, 1),
+        (refresh(), 3, 0),
+    ],
+)
+def test_started_warnings(current: RefreshFacts, alarms: int, count: int) -> None:
+    assert len(rules.started_warnings(current, alarms)) == count

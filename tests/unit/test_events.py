@@ -1,0 +1,139 @@
+"""Parsing: every documented event shape is accepted, and bad input names its field."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from auto_rollback.events import (
+    AlarmTrigger,
+    InvalidEventError,
+    ManualAction,
+    ManualTrigger,
+    RefreshEventType,
+    RefreshTrigger,
+    parse_event,
+)
+from tests.conftest import EVENTS_DIR, load_event
+
+
+def test_metric_alarm_event_uses_the_state_timestamp_not_the_event_time() -> None:
+    trigger = parse_event(load_event("alarm-metric.json"))
+    assert isinstance(trigger, AlarmTrigger)
+    assert trigger.alarm_name == "web-prod-5xx"
+    assert trigger.state == "ALARM"
+    assert trigger.state_changed_at == datetime(2026, 11, 28, 10, 5, 0, 989000, tzinfo=UTC)
+    assert trigger.alarm_arn == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-prod-5xx"
+    assert trigger.alarm_tags is None
+    assert not trigger.is_composite
+
+
+def test_propagated_alarm_tags_are_kept() -> None:
+    trigger = parse_event(load_event("alarm-metric-with-tags.json"))
+    assert isinstance(trigger, AlarmTrigger)
+    assert trigger.alarm_tags == {"auto-rollback:group": "web-prod", "team": "web"}
+
+
+def test_composite_and_metric_math_alarms_parse() -> None:
+    composite = parse_event(load_event("alarm-composite.json"))
+    math = parse_event(load_event("alarm-metric-math.json"))
+    assert isinstance(composite, AlarmTrigger) and composite.is_composite
+    assert isinstance(math, AlarmTrigger) and math.alarm_name == "web-prod error rate"
+
+
+@pytest.mark.parametrize("event_type", list(RefreshEventType))
+def test_every_refresh_detail_type_parses(event_type: RefreshEventType) -> None:
+    slug = event_type.value.lower().replace(" ", "-")
+    trigger = parse_event(load_event(f"refresh-{slug}.json"))
+    assert isinstance(trigger, RefreshTrigger)
+    assert trigger.event_type is event_type
+    assert trigger.auto_scaling_group_name == "web-prod"
+    expected_percentage = 50 if event_type is RefreshEventType.CHECKPOINT_REACHED else None
+    assert trigger.checkpoint_percentage == expected_percentage
+
+
+def test_manual_events_parse() -> None:
+    rollback = parse_event(load_event("manual-rollback.json"))
+    evaluate = parse_event(load_event("manual-evaluate.json"))
+    assert rollback == ManualTrigger(
+        ManualAction.ROLLBACK, "web-prod", "Error rate doubled after the 10:00 AMI roll-out", dry_run=False
+    )
+    assert isinstance(evaluate, ManualTrigger) and evaluate.action is ManualAction.EVALUATE
+
+
+def test_every_sample_event_except_unrelated_ones_parses() -> None:
+    for path in sorted(EVENTS_DIR.glob("*.json")):
+        if path.name.startswith("unrelated-"):
+            with pytest.raises(InvalidEventError):
+                parse_event(load_event(path.name))
+        else:
+            parse_event(load_event(path.name))
+
+
+def _mutated(name: str, path: list[str], value: Any) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(name))
+    target = event
+    for key in path[:-1]:
+        target = target[key]
+    if value is _DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return event
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "value", "field"),
+    [
+        ("alarm-metric.json", ["detail", "state", "value"], "BROKEN", "detail.state.value"),
+        ("alarm-metric.json", ["detail", "state", "value"], 1, "detail.state.value"),
+        ("alarm-metric.json", ["detail", "state", "timestamp"], _DELETE, "detail.state.timestamp"),
+        ("alarm-metric.json", ["detail", "state", "timestamp"], "yesterday", "detail.state.timestamp"),
+        ("alarm-metric.json", ["detail", "state", "timestamp"], "2026-11-28T10:05:00", "detail.state.timestamp"),
+        ("alarm-metric.json", ["detail", "alarmName"], _DELETE, "detail.alarmName"),
+        ("alarm-metric.json", ["detail", "alarmName"], "a\nb", "detail.alarmName"),
+        ("alarm-metric.json", ["detail", "alarmName"], "x" * 256, "detail.alarmName"),
+        ("alarm-metric.json", ["detail", "alarmTags"], ["a"], "detail.alarmTags"),
+        ("alarm-metric.json", ["detail"], "nope", "detail"),
+        ("alarm-metric.json", ["resources"], "arn", "resources"),
+        ("alarm-metric.json", ["source"], _DELETE, "source"),
+        ("alarm-metric.json", ["detail-type"], "CloudWatch Alarm Configuration Change", "detail-type"),
+        ("refresh-started.json", ["detail-type"], "EC2 Auto Scaling Instance Refresh Exploded", "detail-type"),
+        ("refresh-started.json", ["detail", "AutoScalingGroupName"], _DELETE, "detail.AutoScalingGroupName"),
+        ("refresh-started.json", ["detail", "InstanceRefreshId"], 7, "detail.InstanceRefreshId"),
+        ("refresh-checkpoint-reached.json", ["detail", "CheckpointPercentage"], "150", "detail.CheckpointPercentage"),
+        ("refresh-checkpoint-reached.json", ["detail", "CheckpointPercentage"], 50, "detail.CheckpointPercentage"),
+        ("manual-rollback.json", ["action"], "nuke", "action"),
+        ("manual-rollback.json", ["dryRun"], "false", "dryRun"),
+        ("manual-rollback.json", ["dry_run"], True, "dry_run"),
+        ("manual-rollback.json", ["autoScalingGroupName"], _DELETE, "autoScalingGroupName"),
+        ("manual-rollback.json", ["autoScalingGroupName"], "", "autoScalingGroupName"),
+        ("manual-rollback.json", ["reason"], {"a": 1}, "reason"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field(name: str, path: list[str], value: Any, field: str) -> None:
+    with pytest.raises(InvalidEventError) as refused:
+        parse_event(_mutated(name, path, value))
+    assert refused.value.field == field
+    assert field in str(refused.value)
+
+
+@pytest.mark.parametrize("event", [None, [], "ALARM", 42])
+def test_non_objects_are_refused(event: Any) -> None:
+    with pytest.raises(InvalidEventError, match="event: expected a JSON object"):
+        parse_event(event)
+
+
+def test_error_messages_do_not_echo_hostile_text() -> None:
+    hostile = "\u202e" + "x" * 5000 + "\n\x00"
+    with pytest.raises(InvalidEventError) as refused:
+        parse_event(_mutated("manual-rollback.json", ["action"], hostile))
+    message = str(refused.value)
+    assert len(message) < 200
+    assert "\n" not in message and "\x00" not in message

@@ -1,0 +1,83 @@
+"""The notification format: readable subject, JSON body, email text, filterable attributes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from auto_rollback.notification import SUBJECT_LIMIT, build_notification, console_url, subject_line
+from auto_rollback.outcomes import Outcome, Result, Severity
+
+ALARM_TRIGGER = {"type": "alarm", "alarmName": "web-prod-5xx", "state": "ALARM"}
+
+
+def result(**changes: object) -> Result:
+    base = Result(
+        Outcome.ROLLBACK_STARTED,
+        "alarm",
+        ALARM_TRIGGER,
+        auto_scaling_group_name="web-prod",
+        instance_refresh_id="r-1",
+        refresh_status="RollbackInProgress",
+        severity=Severity.HIGH,
+    )
+    return base.with_outcome(base.outcome, base.reason, **changes)  # type: ignore[arg-type]
+
+
+def test_subject_reads_like_the_readme_example() -> None:
+    assert subject_line(result()) == "[auto-rollback] ROLLBACK_STARTED web-prod - alarm web-prod-5xx"
+
+
+def test_subjects_for_refresh_events_and_manual_invokes() -> None:
+    lifecycle = result(trigger={"type": "refresh-event", "eventType": "EC2 Auto Scaling Instance Refresh Succeeded"})
+    manual = result(trigger={"type": "manual", "action": "rollback"})
+    assert subject_line(lifecycle).endswith("web-prod - Refresh Succeeded")
+    assert subject_line(manual).endswith("web-prod - manual rollback")
+
+
+@pytest.mark.parametrize(
+    "alarm_name", ["a" * 500, "line\nbreak\r\ttab", "emoji \U0001f525 and \u202e rtl", "\x00\x1b[31m"]
+)
+def test_subject_stays_within_sns_rules_whatever_the_alarm_name(alarm_name: str) -> None:
+    subject = subject_line(result(trigger={**ALARM_TRIGGER, "alarmName": alarm_name}))
+    assert len(subject) <= SUBJECT_LIMIT
+    assert all(32 <= ord(char) < 127 for char in subject)
+
+
+def test_body_carries_everything_an_operator_needs() -> None:
+    # Given a rollback result
+    # When it is turned into a notification
+    notification = build_notification(
+        result(), account="123456789012", region="eu-west-1", now=datetime(2026, 11, 28, tzinfo=UTC)
+    )
+    # Then the JSON body has the schema version, the outcome and the context
+    body = notification.body
+    assert body["schemaVersion"] == "1.0"
+    assert body["outcome"] == "ROLLBACK_STARTED"
+    assert body["autoScalingGroupName"] == "web-prod"
+    assert body["instanceRefreshId"] == "r-1"
+    assert body["refreshStatus"] == "RollbackInProgress"
+    assert body["trigger"] == ALARM_TRIGGER
+    assert body["dryRun"] is False
+    assert (body["account"], body["region"], body["time"]) == ("123456789012", "eu-west-1", "2026-11-28T00:00:00+00:00")
+    assert body["consoleUrl"] == console_url("web-prod", "eu-west-1")
+    # And attributes let subscribers filter
+    assert notification.attributes == {"outcome": "ROLLBACK_STARTED", "autoScalingGroupName": "web-prod", "severity": "high"}
+    # And the email is text, not JSON
+    assert notification.email.startswith("auto-rollback: ROLLBACK_STARTED for Auto Scaling group web-prod")
+    assert "Console:" in notification.email
+
+
+def test_huge_untrusted_text_is_capped() -> None:
+    notification = build_notification(
+        result(summary="x" * 1_000_000, trigger={**ALARM_TRIGGER, "stateReason": "\x00" * 10}),
+        account="1",
+        region="us-east-1",
+    )
+    assert len(notification.body["summary"]) <= 4096
+    assert notification.body["trigger"]["stateReason"] == "?" * 10
+
+
+def test_console_url_escapes_the_group_name() -> None:
+    assert "id=web%20prod%23x;" in console_url("web prod#x", "us-east-1")

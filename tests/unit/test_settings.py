@@ -1,0 +1,46 @@
+"""Configuration: defaults, valid values, and one clear error naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from auto_rollback.settings import ConfigurationError, InsufficientDataAction, IrreversibleFallback, Settings
+
+VALID = {
+    "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:auto-rollback",
+    "IDEMPOTENCY_TABLE_NAME": "auto-rollback-idempotency",
+    "AWS_REGION": "us-east-1",
+}
+
+
+def test_defaults_are_the_safe_documented_ones() -> None:
+    settings = Settings.from_environment(VALID)
+    assert settings.dry_run is False
+    assert settings.irreversible_fallback is IrreversibleFallback.CANCEL
+    assert settings.insufficient_data_action is InsufficientDataAction.IGNORE
+
+
+def test_every_option_is_read() -> None:
+    settings = Settings.from_environment(
+        {**VALID, "DRY_RUN": "TRUE", "IRREVERSIBLE_FALLBACK": "notify", "INSUFFICIENT_DATA_ACTION": "rollback"}
+    )
+    assert settings.dry_run is True
+    assert settings.irreversible_fallback is IrreversibleFallback.NOTIFY
+    assert settings.insufficient_data_action is InsufficientDataAction.ROLLBACK
+
+
+@pytest.mark.parametrize(
+    ("changes", "variable"),
+    [
+        ({"NOTIFICATION_TOPIC_ARN": ""}, "NOTIFICATION_TOPIC_ARN"),
+        ({"NOTIFICATION_TOPIC_ARN": "my-topic"}, "NOTIFICATION_TOPIC_ARN"),
+        ({"IDEMPOTENCY_TABLE_NAME": " "}, "IDEMPOTENCY_TABLE_NAME"),
+        ({"DRY_RUN": "yes"}, "DRY_RUN"),
+        ({"IRREVERSIBLE_FALLBACK": "ignore"}, "IRREVERSIBLE_FALLBACK"),
+        ({"INSUFFICIENT_DATA_ACTION": "panic"}, "INSUFFICIENT_DATA_ACTION"),
+        ({"AWS_REGION": ""}, "AWS_REGION"),
+    ],
+)
+def test_invalid_configuration_names_the_variable(changes: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigurationError, match=variable):
+        Settings.from_environment({**VALID, **changes})
