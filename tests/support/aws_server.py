@@ -22,7 +22,7 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 #: Environment every AWS client needs to reach the emulator and nothing else.
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy credentials
+    "AWS_SECRET_ACCESS_KEY": "testing",  # moto's dummy credentials
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,

@@ -112,7 +112,9 @@ def test_alarm_that_changed_exactly_at_the_start_counts() -> None:
         (GroupMode.ENABLED, False, True, rules.DRY_RUN_REQUEST),
     ],
 )
-def test_dry_run_from_setting_group_tag_or_request(mode: GroupMode, setting: bool, requested: bool, reason: str) -> None:
+def test_dry_run_from_setting_group_tag_or_request(
+    mode: GroupMode, setting: bool, requested: bool, reason: str
+) -> None:
     group = GroupTags("web-prod", mode)
     decided = rules.decide_rollback(
         group=group, refresh=refresh(), signal_at=STARTED, dry_run_setting=setting, dry_run_requested=requested

@@ -63,7 +63,11 @@ def test_body_carries_everything_an_operator_needs() -> None:
     assert (body["account"], body["region"], body["time"]) == ("123456789012", "eu-west-1", "2026-11-28T00:00:00+00:00")
     assert body["consoleUrl"] == console_url("web-prod", "eu-west-1")
     # And attributes let subscribers filter
-    assert notification.attributes == {"outcome": "ROLLBACK_STARTED", "autoScalingGroupName": "web-prod", "severity": "high"}
+    assert notification.attributes == {
+        "outcome": "ROLLBACK_STARTED",
+        "autoScalingGroupName": "web-prod",
+        "severity": "high",
+    }
     # And the email is text, not JSON
     assert notification.email.startswith("auto-rollback: ROLLBACK_STARTED for Auto Scaling group web-prod")
     assert "Console:" in notification.email

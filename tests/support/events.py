@@ -1,0 +1,70 @@
+"""Events with the exact shapes AWS documents, built from the samples in tests/events/.
+
+Only the fields a scenario needs are changed; everything else stays as in the
+sample, so the function always sees a realistic event.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+
+
+def sample(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text())
+    return data
+
+
+def cloudwatch_time(moment: datetime) -> str:
+    """The alarm event's timestamp format: 2026-11-28T10:05:00.989+0000."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def alarm_event(
+    name: str,
+    *,
+    state: str = "ALARM",
+    at: datetime | None = None,
+    tags: dict[str, str] | None = None,
+    composite: bool = False,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """A CloudWatch "Alarm State Change" event for alarm ``name`` entering ``state`` at ``at``."""
+    event = copy.deepcopy(sample("alarm-composite.json" if composite else "alarm-metric.json"))
+    moment = at or datetime.now(UTC)
+    event["id"] = event_id or str(uuid.uuid4())
+    event["time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["resources"] = [f"arn:aws:cloudwatch:{event['region']}:{event['account']}:alarm:{name}"]
+    event["detail"]["alarmName"] = name
+    event["detail"]["state"]["value"] = state
+    event["detail"]["state"]["timestamp"] = cloudwatch_time(moment)
+    if tags is not None:
+        event["detail"]["alarmTags"] = tags
+    return event
+
+
+def refresh_event(kind: str, group: str, refresh_id: str, *, event_id: str | None = None) -> dict[str, Any]:
+    """An instance-refresh event; ``kind`` is the sample's slug, e.g. "checkpoint-reached"."""
+    event = copy.deepcopy(sample(f"refresh-{kind}.json"))
+    event["id"] = event_id or str(uuid.uuid4())
+    event["resources"] = [
+        event["resources"][0].replace("autoScalingGroupName/web-prod", f"autoScalingGroupName/{group}")
+    ]
+    event["detail"]["AutoScalingGroupName"] = group
+    event["detail"]["InstanceRefreshId"] = refresh_id
+    return event
+
+
+def manual_event(action: str, group: str, *, dry_run: bool | None = None, reason: str | None = None) -> dict[str, Any]:
+    event: dict[str, Any] = {"action": action, "autoScalingGroupName": group}
+    if dry_run is not None:
+        event["dryRun"] = dry_run
+    if reason is not None:
+        event["reason"] = reason
+    return event

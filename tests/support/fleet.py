@@ -1,0 +1,168 @@
+"""Builders for realistic Auto Scaling fleets in the emulator (moto over HTTP).
+
+A fleet is what the function protects: a launch template with a known-good and a
+newer (to-be-deployed) version, and an Auto Scaling group running the good one by
+a numbered version, so an instance refresh to the new version can be rolled back.
+Pass the builders boto3 clients created after the ``aws`` fixture has started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: AMIs that moto serves by default in every region (DescribeImages lists them).
+GOOD_IMAGE_ID = "ami-04681a1dbd79675a5"  # amzn2-ami-hvm-2.0.20180810-x86_64-gp2
+BAD_IMAGE_ID = "ami-076f415166b04f5fe"  # al2022-ami-2022.0.20220728.1-kernel-5.15-x86_64
+#: An ImageId that makes a launch-template version irreversible for a rollback.
+SSM_IMAGE_ID = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+
+INSTANCE_TYPE = "t3.micro"
+AVAILABILITY_ZONES = ("us-east-1a", "us-east-1b")
+
+
+@dataclass(frozen=True)
+class LaunchTemplateRef:
+    """A launch template created in the emulator and its versions, oldest first."""
+
+    id: str
+    name: str
+    versions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """A group running ``good_version`` of a template whose ``bad_version`` is newer."""
+
+    group_name: str
+    launch_template_id: str
+    launch_template_name: str
+    #: The version the group runs before any refresh (and returns to on rollback).
+    good_version: str
+    #: The newer version a refresh deploys.
+    bad_version: str
+    #: The Version in the group's launch template specification (None when omitted).
+    group_version: str | None
+    instances: int
+
+    def desired_configuration(self, version: str | None = None) -> dict[str, Any]:
+        """A DesiredConfiguration deploying ``version`` (default: the bad one)."""
+        return {
+            "LaunchTemplate": {
+                "LaunchTemplateId": self.launch_template_id,
+                "Version": version or self.bad_version,
+            }
+        }
+
+
+def make_launch_template(ec2: Any, name: str, *, image_ids: Sequence[str]) -> LaunchTemplateRef:
+    """A launch template with one version per image id (version 1 uses the first)."""
+    if not image_ids:
+        raise ValueError("a launch template needs at least one version")
+    created = ec2.create_launch_template(
+        LaunchTemplateName=name,
+        LaunchTemplateData={"ImageId": image_ids[0], "InstanceType": INSTANCE_TYPE},
+    )["LaunchTemplate"]
+    versions = [str(created["LatestVersionNumber"])]
+    for image_id in image_ids[1:]:
+        version = ec2.create_launch_template_version(
+            LaunchTemplateId=created["LaunchTemplateId"],
+            LaunchTemplateData={"ImageId": image_id, "InstanceType": INSTANCE_TYPE},
+        )["LaunchTemplateVersion"]
+        versions.append(str(version["VersionNumber"]))
+    return LaunchTemplateRef(created["LaunchTemplateId"], created["LaunchTemplateName"], tuple(versions))
+
+
+def make_group(
+    autoscaling: Any,
+    name: str,
+    *,
+    launch_template_id: str,
+    version: str | None,
+    instances: int = 2,
+    tags: Mapping[str, str] | None = None,
+) -> None:
+    """An Auto Scaling group of ``instances`` instances on the given launch template.
+
+    ``version=None`` leaves Version out of the specification, which AWS reads as
+    ``$Default``.
+    """
+    spec: dict[str, str] = {"LaunchTemplateId": launch_template_id}
+    if version is not None:
+        spec["Version"] = version
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=name,
+        LaunchTemplate=spec,
+        MinSize=0,
+        MaxSize=max(instances * 2, 1),
+        DesiredCapacity=instances,
+        AvailabilityZones=list(AVAILABILITY_ZONES),
+        Tags=[{"Key": key, "Value": value, "PropagateAtLaunch": False} for key, value in (tags or {}).items()],
+    )
+
+
+def make_fleet(
+    ec2: Any,
+    autoscaling: Any,
+    group_name: str,
+    *,
+    version: str | None = "1",
+    tags: Mapping[str, str] | None = None,
+    image_id: str | None = None,
+    new_image_id: str | None = None,
+    instances: int = 2,
+) -> Fleet:
+    """A launch template ``<group_name>-lt`` (v1 good, v2 new) and a group running ``version``.
+
+    ``version`` may be "1", "2", "$Latest", "$Default" or None (omitted). ``image_id``
+    and ``new_image_id`` override the AMIs of versions 1 and 2 (e.g. ``SSM_IMAGE_ID``).
+    """
+    template = make_launch_template(
+        ec2,
+        f"{group_name}-lt",
+        image_ids=(image_id or GOOD_IMAGE_ID, new_image_id or BAD_IMAGE_ID),
+    )
+    make_group(
+        autoscaling,
+        group_name,
+        launch_template_id=template.id,
+        version=version,
+        instances=instances,
+        tags=tags,
+    )
+    good, bad = template.versions
+    return Fleet(
+        group_name=group_name,
+        launch_template_id=template.id,
+        launch_template_name=template.name,
+        good_version=good,
+        bad_version=bad,
+        group_version=version,
+        instances=instances,
+    )
+
+
+def start_refresh(
+    autoscaling: Any,
+    fleet: Fleet,
+    *,
+    version: str | None = None,
+    auto_rollback: bool = False,
+    alarms: Sequence[str] = (),
+    bake_time: int | None = None,
+    with_desired_configuration: bool = True,
+) -> str:
+    """Start an instance refresh of the fleet to ``version`` (default: the bad one); its id."""
+    preferences: dict[str, Any] = {"MinHealthyPercentage": 90, "InstanceWarmup": 60}
+    if auto_rollback:
+        preferences["AutoRollback"] = True
+    if alarms:
+        preferences["AlarmSpecification"] = {"Alarms": list(alarms)}
+    if bake_time is not None:
+        preferences["BakeTime"] = bake_time
+    arguments: dict[str, Any] = {"AutoScalingGroupName": fleet.group_name, "Preferences": preferences}
+    if with_desired_configuration:
+        arguments["DesiredConfiguration"] = fleet.desired_configuration(version)
+    refresh_id: str = autoscaling.start_instance_refresh(**arguments)["InstanceRefreshId"]
+    return refresh_id
