@@ -23,7 +23,11 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS
 from botocore.exceptions import ClientError
 
 from auto_rollback.aws import AwsGateway, error_code
@@ -79,9 +83,13 @@ class ExactlyOnceActions:
         self.fallback = fallback
         self._config = IdempotencyConfig(expires_after_seconds=RECORD_TTL_SECONDS, response_hook=_mark_replayed)
         # One persistence layer per decorated function (Powertools keeps per-function state in it).
+        self._action_store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=dynamodb)
+        # Configured up front, with the name the decorator would use, so that replay() can read
+        # the action record without taking it.
+        self._action_store.configure(self._config, f"{self._act.__module__}.{self._act.__qualname__}")
         self._act_once = idempotent_function(
             data_keyword_argument="refresh",
-            persistence_store=DynamoDBPersistenceLayer(table_name=table_name, boto3_client=dynamodb),
+            persistence_store=self._action_store,
             config=self._config,
         )(self._act)
         self._publish_once = idempotent_function(
@@ -112,14 +120,26 @@ class ExactlyOnceActions:
         replayed = bool(stored.pop(_REPLAYED, False))
         original = Result.from_dict(stored)
         self.publish_once(original)
-        if not replayed:
-            return original
-        return base.with_outcome(
-            Outcome.DEDUPLICATED,
-            ALREADY_HANDLED,
-            summary=f"Already handled for this refresh: {original.outcome.value} ({original.reason}).",
-            details={"originalOutcome": original.outcome.value, "originalTrigger": original.trigger},
-        )
+        return _already_handled(base, original) if replayed else original
+
+    def replay(self, base: Result) -> Result | None:
+        """For a refresh that is already rolling back or cancelling: our stored outcome, if we acted.
+
+        Publishes that outcome if no invocation managed to yet (the one that acted may
+        have failed to publish), and answers DEDUPLICATED. None when this function never
+        completed an action for the refresh (someone else rolled it back), so the caller
+        reports what it sees.
+        """
+        refresh = {"autoScalingGroupName": base.auto_scaling_group_name, "instanceRefreshId": base.instance_refresh_id}
+        try:
+            record = self._action_store.get_record(data=refresh)
+        except IdempotencyItemNotFoundError:
+            return None
+        if record is None or record.status != STATUS_CONSTANTS["COMPLETED"]:
+            return None
+        original = Result.from_dict(record.response_json_as_dict() or {})
+        self.publish_once(original)
+        return _already_handled(base, original)
 
     def _act(
         self, *, refresh: dict[str, Any], base: dict[str, Any], remaining_seconds: Callable[[], float]
@@ -196,6 +216,15 @@ class ExactlyOnceActions:
         message_id = self.notifier.publish(Result.from_dict(result))
         logger.info("Outcome published", extra={"key": key, "messageId": message_id})
         return {"messageId": message_id}
+
+
+def _already_handled(base: Result, original: Result) -> Result:
+    return base.with_outcome(
+        Outcome.DEDUPLICATED,
+        ALREADY_HANDLED,
+        summary=f"Already handled for this refresh: {original.outcome.value} ({original.reason}).",
+        details={"originalOutcome": original.outcome.value, "originalTrigger": original.trigger},
+    )
 
 
 def _ended(result: Result) -> Result:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 #: Time kept back from the retry budget so a FAILED outcome can still be published.
 PUBLISH_RESERVE_SECONDS = 5.0
 
+#: Refresh states that a rollback or a fallback cancel (ours or anyone's) leads to.
+_ALREADY_ACTED_REASONS = frozenset({rules.ROLLBACK_IN_PROGRESS, rules.REFRESH_CANCELLING})
 _ALARM_CHECK_EVENTS = frozenset({RefreshEventType.CHECKPOINT_REACHED, RefreshEventType.STARTED_BAKING})
 
 
@@ -211,6 +213,10 @@ class RollbackService:
             except ActionFailedError as failure:
                 self._publish_failure(failure.result)
                 raise
+        if decision.reason in _ALREADY_ACTED_REASONS:
+            replayed = self.actions.replay(base)  # we may have acted and failed to publish
+            if replayed is not None:
+                return replayed
         result = _as_result(decision, base)
         if decision.verdict in {Verdict.DRY_RUN, Verdict.NOTIFY}:
             self.actions.publish_once(result, event=event)

@@ -1,0 +1,128 @@
+"""Instance-refresh events: checkpoints look for alarms already firing; the rest is news."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.integration.conftest import World
+from tests.support import refresh_api
+from tests.support.events import refresh_event
+from tests.support.fleet import start_refresh
+from tests.support.harness import invoke
+
+
+@pytest.mark.parametrize("kind", ["checkpoint-reached", "started-baking"])
+def test_checkpoint_rolls_back_when_a_linked_alarm_is_already_in_alarm(world: World, kind: str) -> None:
+    # Given a refresh under way and a prefix-linked alarm that went to ALARM after it started
+    fleet = world.fleet("web-prod", tags={"auto-rollback:alarm-prefix": "web-prod-"})
+    refresh_id = start_refresh(world.autoscaling, fleet)
+    refresh_api.advance("web-prod", "Baking" if kind == "started-baking" else "InProgress", percentage=50)
+    time.sleep(0.01)
+    world.alarm("web-prod-latency")
+    # When the checkpoint event arrives (an alarm already in ALARM sends no new event)
+    result = invoke(refresh_event(kind, "web-prod", refresh_id))
+    # Then the function finds the firing alarm and rolls back
+    assert result["outcome"] == "ROLLBACK_STARTED"
+    assert result["details"]["firingAlarm"]["alarmName"] == "web-prod-latency"
+    assert len(world.rollback_calls("web-prod")) == 1
+    [message] = world.published()
+    assert message.subject.endswith(
+        "web-prod - Refresh " + ("Started Baking" if kind == "started-baking" else "Checkpoint Reached")
+    )
+
+
+def test_checkpoint_finds_alarms_linked_by_tag(world: World) -> None:
+    refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod"))
+    time.sleep(0.01)
+    world.alarm("p99 latency", group="web-prod")
+    world.alarm("unrelated", group="other-group")
+    result = invoke(refresh_event("checkpoint-reached", "web-prod", refresh_id))
+    assert result["outcome"] == "ROLLBACK_STARTED"
+    assert result["details"]["firingAlarm"]["alarmName"] == "p99 latency"
+
+
+def test_checkpoint_ignores_alarms_that_fired_before_the_refresh(world: World) -> None:
+    world.alarm("web-prod-latency", group="web-prod")
+    time.sleep(0.01)
+    refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod"))
+    result = invoke(refresh_event("checkpoint-reached", "web-prod", refresh_id))
+    assert (result["outcome"], result["reason"]) == ("SKIPPED", "no-linked-alarm-in-alarm")
+    assert world.mutating_calls() == []
+    assert world.published() == []
+
+
+def test_checkpoint_with_no_alarm_firing_changes_nothing(world: World) -> None:
+    refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod", tags={"auto-rollback:alarm-prefix": "web-"}))
+    world.alarm("web-ok", state="OK")
+    result = invoke(refresh_event("checkpoint-reached", "web-prod", refresh_id))
+    assert (result["outcome"], result["reason"]) == ("SKIPPED", "no-linked-alarm-in-alarm")
+
+
+def test_checkpoint_of_a_disabled_group_reads_no_alarm(world: World) -> None:
+    refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod", mode="disabled"))
+    world.alarm("web-prod-5xx", group="web-prod")
+    result = invoke(refresh_event("checkpoint-reached", "web-prod", refresh_id))
+    assert (result["outcome"], result["reason"]) == ("SKIPPED", "group-not-enabled")
+    assert world.mutating_calls() == []
+
+
+def test_refresh_started_is_announced_with_warnings(world: World) -> None:
+    # Given a refresh to $Latest, which cannot be rolled back, and no alarm linked by prefix
+    refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod"), version="$Latest")
+    # When the Started event arrives
+    result = invoke(refresh_event("started", "web-prod", refresh_id))
+    # Then operators are told, with both warnings
+    assert (result["outcome"], result["reason"]) == ("NOTIFIED", "refresh-started")
+    warnings = result["details"]["warnings"]
+    assert any("cannot be rolled back" in warning for warning in warnings)
+    assert any("no alarm is linked" in warning for warning in warnings)
+    [message] = world.published()
+    assert message.attributes["severity"] == "medium"
+
+
+def test_refresh_started_without_problems_has_no_warning(world: World) -> None:
+    refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod", tags={"auto-rollback:alarm-prefix": "web-"}))
+    world.alarm("web-5xx", state="OK")
+    result = invoke(refresh_event("started", "web-prod", refresh_id))
+    assert result["outcome"] == "NOTIFIED"
+    assert "details" not in result
+    assert world.published()[0].attributes["severity"] == "info"
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "severity"),
+    [
+        ("succeeded", "Successful", "info"),
+        ("failed", "Failed", "medium"),
+        ("cancelled", "Cancelled", "info"),
+        ("rollback-started", "RollbackInProgress", "medium"),
+        ("rollback-succeeded", "RollbackSuccessful", "info"),
+        ("rollback-failed", "RollbackFailed", "high"),
+    ],
+)
+def test_lifecycle_events_are_notified_once_with_the_reconciled_status(
+    world: World, kind: str, status: str, severity: str
+) -> None:
+    # Given a refresh that reached the status the event announces
+    refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod"))
+    refresh_api.advance("web-prod", status)
+    event = refresh_event(kind, "web-prod", refresh_id)
+    # When the event is delivered twice (EventBridge delivers at least once)
+    first = invoke(event)
+    second = invoke(event)
+    # Then one notification carries the status read from AWS, not assumed from the event
+    assert first["outcome"] == second["outcome"] == "NOTIFIED"
+    assert first["refreshStatus"] == status
+    [message] = world.published()
+    assert message.attributes == {"outcome": "NOTIFIED", "autoScalingGroupName": "web-prod", "severity": severity}
+    assert world.mutating_calls() == []
+
+
+def test_lifecycle_events_of_groups_that_did_not_opt_in_are_not_published(world: World) -> None:
+    refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod", mode=None))
+    refresh_api.advance("web-prod", "RollbackFailed")
+    result = invoke(refresh_event("rollback-failed", "web-prod", refresh_id))
+    assert (result["outcome"], result["reason"]) == ("SKIPPED", "group-not-enabled")
+    assert world.published() == []
