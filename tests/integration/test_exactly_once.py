@@ -51,7 +51,7 @@ def test_failed_publish_fails_the_invocation_and_the_retry_publishes_the_stored_
     sns.delete_topic(TopicArn=world.deployment.topic_arn)
     event = alarm_event("web-prod-5xx", tags=LINK)
     # When the alarm is handled
-    with pytest.raises(Exception, match="NotFound|does not exist"):
+    with pytest.raises(Exception, match=r"NotFound|does not exist"):
         invoke(event)
     assert len(world.rollback_calls()) == 1
     # And the topic comes back before Lambda retries the same event
