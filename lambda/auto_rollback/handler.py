@@ -65,6 +65,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         trigger = parse_event(event)
     except InvalidEventError as error:
         logger.error("Rejected event", extra={"field": error.field, "problem": error.problem})
+        record_outcome("INVALID_EVENT")
         raise
     logger.set_correlation_id(getattr(trigger, "event_id", None) or context.aws_request_id)
     if isinstance(trigger, ManualTrigger):

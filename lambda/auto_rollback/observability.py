@@ -46,7 +46,8 @@ def traced_handler(handler: _F) -> _F:
 
 
 def record_outcome(outcome: str) -> None:
-    """One EMF metric per decision, by outcome, plus the two an on-call cares about."""
+    """One EMF metric per decision, by outcome (and ``OutcomeInvalidEvent`` per rejected event),
+    plus the two an on-call cares about."""
     metrics.add_metric(name=f"Outcome{_pascal(outcome)}", unit=MetricUnit.Count, value=1)
     if outcome == "ROLLBACK_STARTED":
         metrics.add_metric(name="RollbacksStarted", unit=MetricUnit.Count, value=1)

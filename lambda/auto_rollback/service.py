@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from auto_rollback import decision as rules
@@ -36,6 +37,10 @@ PUBLISH_RESERVE_SECONDS = 5.0
 
 #: Refresh states that a rollback or a fallback cancel (ours or anyone's) leads to.
 _ALREADY_ACTED_REASONS = frozenset({rules.ROLLBACK_IN_PROGRESS, rules.REFRESH_CANCELLING})
+#: ... and the states they end in: a redelivery may come after the rollback or cancel finished.
+_ALREADY_ACTED_STATUSES = frozenset(
+    {"RollbackInProgress", "RollbackSuccessful", "RollbackFailed", "Cancelling", "Cancelled"}
+)
 _ALARM_CHECK_EVENTS = frozenset({RefreshEventType.CHECKPOINT_REACHED, RefreshEventType.STARTED_BAKING})
 
 
@@ -91,7 +96,7 @@ class RollbackService:
         base: Result,
         group: GroupTags,
         *,
-        signal_at: object,
+        signal_at: datetime | None,
         remaining: Callable[[], float],
         dry_run_requested: bool = False,
     ) -> Result:
@@ -101,7 +106,7 @@ class RollbackService:
         decision = rules.decide_rollback(
             group=group,
             refresh=refresh,
-            signal_at=signal_at,  # type: ignore[arg-type]
+            signal_at=signal_at,
             dry_run_setting=self.settings.dry_run,
             dry_run_requested=dry_run_requested,
         )
@@ -213,8 +218,13 @@ class RollbackService:
             except ActionFailedError as failure:
                 self._publish_failure(failure.result)
                 raise
-        if decision.reason in _ALREADY_ACTED_REASONS:
-            replayed = self.actions.replay(base)  # we may have acted and failed to publish
+        if decision.reason in _ALREADY_ACTED_REASONS or (
+            decision.verdict is Verdict.SKIP
+            and decision.reason == rules.NO_ACTIVE_REFRESH
+            and base.refresh_status in _ALREADY_ACTED_STATUSES
+        ):
+            # We may have acted and failed to publish, or died before storing what we did.
+            replayed = self.actions.replay(base, remaining)
             if replayed is not None:
                 return replayed
         result = _as_result(decision, base)
