@@ -1,0 +1,115 @@
+"""Shareable Lambda console test events: roll back or evaluate a group in two clicks.
+
+The Lambda console keeps shareable test events as examples in an EventBridge
+schema named ``_<function name>-schema`` in the registry ``lambda-testevent-schemas``.
+That registry belongs to the account, not to any stack: the console creates it
+the first time anyone saves a shareable event. Declaring it as a CloudFormation
+resource would fail in every account where it already exists (and delete it,
+with every other team's events, on ``cdk destroy``). So the registry is only
+*ensured*: a custom resource calls CreateRegistry and treats "already exists"
+as success, and never deletes it. The schema itself is owned by the stack.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Acknowledgment, ArnFormat, Fn, Stack, Validations
+from aws_cdk import aws_eventschemas as eventschemas
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+REGISTRY_NAME = "lambda-testevent-schemas"
+#: The sample manual events the function's tests use are the ones offered in the console.
+EVENTS_DIR = Path(__file__).resolve().parent.parent / "tests" / "events"
+EXAMPLES = {"rollback": "manual-rollback.json", "evaluate": "manual-evaluate.json"}
+
+#: The id CDK gives the one Lambda function that serves every AwsCustomResource in a stack.
+_AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"
+
+
+def manual_event_schema() -> dict[str, Any]:
+    """The OpenAPI 3 document the console reads: the event's shape plus named examples."""
+    return {
+        "openapi": "3.0.0",
+        "info": {"version": "1.0.0", "title": "ManualInvoke"},
+        "paths": {},
+        "components": {
+            "schemas": {
+                "ManualInvoke": {
+                    "type": "object",
+                    "required": ["action", "autoScalingGroupName"],
+                    "properties": {
+                        "action": {"type": "string", "enum": ["rollback", "evaluate"]},
+                        "autoScalingGroupName": {"type": "string"},
+                        "reason": {"type": "string"},
+                        "dryRun": {"type": "boolean"},
+                    },
+                }
+            },
+            "examples": {
+                name: {"value": json.loads((EVENTS_DIR / file).read_text())} for name, file in EXAMPLES.items()
+            },
+        },
+    }
+
+
+class ConsoleTestEvents(Construct):
+    """The ``rollback`` and ``evaluate`` shareable test events for the function."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, function: lambda_.IFunction) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        registry_arn = stack.format_arn(
+            service="schemas",
+            resource="registry",
+            resource_name=REGISTRY_NAME,
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        ensure_registry = cr.AwsCustomResource(
+            self,
+            "EnsureRegistry",
+            on_create=cr.AwsSdkCall(
+                service="Schemas",
+                action="createRegistry",
+                parameters={
+                    "RegistryName": REGISTRY_NAME,
+                    "Description": "Lambda console shareable test events",
+                },
+                physical_resource_id=cr.PhysicalResourceId.of(REGISTRY_NAME),
+                # The registry usually exists already: that is the expected case.
+                ignore_error_codes_matching="ConflictException",
+            ),
+            # No on_delete: the registry holds other functions' events too.
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [iam.PolicyStatement(actions=["schemas:CreateRegistry"], resources=[registry_arn])]
+            ),
+            install_latest_aws_sdk=False,
+        )
+
+        self.schema = eventschemas.CfnSchema(
+            self,
+            "Schema",
+            registry_name=REGISTRY_NAME,
+            schema_name=Fn.join("", ["_", function.function_name, "-schema"]),
+            type="OpenApi3",
+            content=json.dumps(manual_event_schema()),
+            description="Shareable test events for the auto-rollback function (rollback, evaluate)",
+        )
+        self.schema.node.add_dependency(ensure_registry)
+
+        provider = stack.node.try_find_child(_AWS_CUSTOM_RESOURCE_PROVIDER_ID)
+        if provider is not None:
+            Validations.of(provider).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AWSLambdaBasicExecutionRole]",
+                    reason="CDK's AwsCustomResource provider only writes its own logs with this policy; "
+                    "it runs once per deployment to ensure the test-event registry exists.",
+                ),
+            )

@@ -1,0 +1,274 @@
+"""The auto-rollback function, its logs, its asynchronous-invocation policy and its rights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from infra.config import LATEST, Settings
+
+#: The directory shipped as the function's code: it holds the package
+#: ``auto_rollback`` and nothing else is bundled (boto3 is in the runtime,
+#: Powertools in the AWS-managed layer), so no Docker is needed to build it.
+LAMBDA_DIR = Path(__file__).resolve().parent.parent / "lambda"
+HANDLER = "auto_rollback.handler.lambda_handler"
+
+#: Python 3.14 is the newest runtime that both AWS Lambda (python3.14, Amazon
+#: Linux 2023) and the AWS-managed Powertools v3 layer (the
+#: ``AWSLambdaPowertoolsPythonV3-python314-*`` layers) document as supported.
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+#: Graviton: about 20% cheaper per GB-second than x86_64 for the same work, and
+#: nothing here is compiled for a particular architecture.
+ARCHITECTURE = lambda_.Architecture.ARM_64
+POWERTOOLS_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python314-arm64"
+#: AWS's public parameter naming the newest layer version for this runtime/arch.
+POWERTOOLS_SSM_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/latest"
+
+#: The work is a few AWS API calls. Lambda allots CPU in proportion to memory, so
+#: 256 MB doubles the CPU share of the 128 MB minimum, which shortens the cold
+#: start spent importing boto3 and Powertools; at a few invocations per alarm the
+#: cost difference is negligible.
+MEMORY_MB = 256
+#: A handful of AWS calls (describe, decide, roll back, publish), each retried by
+#: botocore with backoff on throttling or ResourceContention. 60 s leaves room for
+#: those retries while keeping a hung call from holding one of the few reserved
+#: execution slots for long; a timed-out attempt is retried by Lambda.
+TIMEOUT = Duration.seconds(60)
+#: Lambda's own retries of a failed asynchronous event (max 2). Both are used:
+#: the usual failures (throttling by the Auto Scaling API, a contention error)
+#: are transient, and idempotency makes a retry after a successful call harmless.
+ASYNC_RETRY_ATTEMPTS = 2
+#: An event still undelivered after an hour goes to the failed-events queue
+#: instead of acting late on a refresh that has likely moved on; it is kept
+#: there 14 days for a human to look at or replay.
+ASYNC_MAX_EVENT_AGE = Duration.hours(1)
+#: A year of logs: each line may be the evidence of why production was rolled back.
+LOG_RETENTION = logs.RetentionDays.ONE_YEAR
+
+AUTO_SCALING_READ_ACTIONS = (
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeInstanceRefreshes",
+    "autoscaling:DescribeTags",
+)
+ROLLBACK_ACTIONS = ("autoscaling:CancelInstanceRefresh", "autoscaling:RollbackInstanceRefresh")
+OPT_IN_TAG = "auto-rollback"
+OPT_IN_VALUE = "enabled"
+TABLE_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+
+
+class AutoRollbackFunction(Construct):
+    """The Lambda function with exactly the permissions its contract lists.
+
+    The execution role is built here rather than by the Function construct so
+    that it carries no AWS managed policy: logging rights are scoped to this
+    function's own log group, and every other statement is written out below
+    with the reason it exists.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        topic: sns.ITopic,
+        topic_key: kms.IKey,
+        table: dynamodb.ITable,
+        failed_events: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=LOG_RETENTION,
+            # Keep the audit trail of past rollbacks even if the stack is removed.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="auto-rollback function: read groups and alarms, roll back opted-in groups only",
+        )
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Rolls back EC2 Auto Scaling instance refreshes when their alarms fire",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(
+                str(LAMBDA_DIR), exclude=["__pycache__", "**/__pycache__", "*.pyc", "**/*.pyc"]
+            ),
+            layers=[self._powertools_layer(settings)],
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT,
+            reserved_concurrent_executions=settings.reserved_concurrency,
+            tracing=lambda_.Tracing.ACTIVE,
+            role=self.role,
+            log_group=self.log_group,
+            environment={
+                "NOTIFICATION_TOPIC_ARN": topic.topic_arn,
+                "IDEMPOTENCY_TABLE_NAME": table.table_name,
+                "DRY_RUN": "true" if settings.dry_run else "false",
+                "IRREVERSIBLE_FALLBACK": settings.irreversible_fallback,
+                "INSUFFICIENT_DATA_ACTION": settings.insufficient_data_action,
+                "POWERTOOLS_SERVICE_NAME": "auto-rollback",
+                "POWERTOOLS_METRICS_NAMESPACE": "AutoRollback",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        self.function.configure_async_invoke(
+            retry_attempts=ASYNC_RETRY_ATTEMPTS,
+            max_event_age=ASYNC_MAX_EVENT_AGE,
+            on_failure=destinations.SqsDestination(failed_events),
+        )
+
+        self._grant(stack, topic=topic, topic_key=topic_key, table=table)
+
+    def _powertools_layer(self, settings: Settings) -> lambda_.ILayerVersion:
+        """The AWS-managed Powertools layer, pinned, or resolved at deploy time."""
+        if settings.powertools_layer_version == LATEST:
+            # CloudFormation reads AWS's public parameter when the stack deploys.
+            arn = ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_SSM_PARAMETER)
+        else:
+            arn = Stack.of(self).format_arn(
+                service="lambda",
+                account=POWERTOOLS_ACCOUNT,
+                resource="layer",
+                resource_name=f"{POWERTOOLS_LAYER_NAME}:{settings.powertools_layer_version}",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+        return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn)
+
+    def _grant(self, stack: Stack, *, topic: sns.ITopic, topic_key: kms.IKey, table: dynamodb.ITable) -> None:
+        """Least privilege: each statement below is one line of the function's contract."""
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadAutoScaling",
+                # Describe* calls in Auto Scaling accept no resource-level scoping.
+                actions=list(AUTO_SCALING_READ_ACTIONS),
+                resources=["*"],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadAlarms",
+                # Composite alarms are only returned to a DescribeAlarms permission
+                # scoped to "*" (CloudWatch API reference), and the function follows
+                # composite alarms as well as metric alarms.
+                actions=["cloudwatch:DescribeAlarms"],
+                resources=["*"],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadAlarmTags",
+                actions=["cloudwatch:ListTagsForResource"],
+                resources=[
+                    stack.format_arn(
+                        service="cloudwatch",
+                        resource="alarm",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="RollBackOptedInGroupsOnly",
+                # The only actions that change anything in Auto Scaling, allowed
+                # only on groups whose owner tagged them auto-rollback=enabled: a
+                # group that is not opted in cannot be rolled back, whatever the code.
+                actions=list(ROLLBACK_ACTIONS),
+                resources=[
+                    stack.format_arn(
+                        service="autoscaling",
+                        resource="autoScalingGroup",
+                        resource_name="*:autoScalingGroupName/*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+                conditions={"StringEquals": {f"autoscaling:ResourceTag/{OPT_IN_TAG}": OPT_IN_VALUE}},
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PublishOutcomes",
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="EncryptOutcomes",
+                # SNS encrypts each message with a data key from the topic's key,
+                # on behalf of the publisher.
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[topic_key.key_arn],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="IdempotencyRecords",
+                actions=list(TABLE_ACTIONS),
+                resources=[table.table_arn],
+            )
+        )
+
+        default_policy = self.role.node.try_find_child("DefaultPolicy")
+        assert default_policy is not None  # created by the add_to_policy calls above
+        for resource, reason in _wildcard_reasons(stack).items():
+            Validations.of(default_policy).acknowledge(
+                Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason=reason)
+            )
+
+
+def _as_nag_shows(value: str, placeholder: str) -> str:
+    """A stack attribute as cdk-nag prints it: the literal, or ``<AWS::...>`` if unknown."""
+    return placeholder if Token.is_unresolved(value) else value
+
+
+def _wildcard_reasons(stack: Stack) -> dict[str, str]:
+    """Every wildcard resource left in the function's policy, and why it cannot be narrower."""
+    partition = _as_nag_shows(stack.partition, "<AWS::Partition>")
+    region = _as_nag_shows(stack.region, "<AWS::Region>")
+    account = _as_nag_shows(stack.account, "<AWS::AccountId>")
+    return {
+        "*": (
+            "Only read-only calls and X-Ray use Resource '*': Auto Scaling Describe* actions and "
+            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions, and "
+            "CloudWatch DescribeAlarms must be scoped to '*' to return composite alarms."
+        ),
+        f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*": (
+            "ListTagsForResource reads the tags of whichever alarm fired; alarms are created by the "
+            "teams, not by this stack, so the ARN is limited to this account and region but not by name."
+        ),
+        f"arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/*": (
+            "Rollback/Cancel apply to whichever group opted in: the statement carries the condition "
+            "autoscaling:ResourceTag/auto-rollback = enabled, so only opted-in groups match."
+        ),
+    }

@@ -1,0 +1,61 @@
+"""AutoRollbackStack: everything auto-rollback needs in one account and region."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.config import Settings
+from infra.console_events import ConsoleTestEvents
+from infra.failed_events import FailedEvents
+from infra.function import AutoRollbackFunction
+from infra.idempotency import IdempotencyStore
+from infra.monitoring import Monitoring
+from infra.notifications import Notifications
+from infra.triggers import Triggers
+
+
+class AutoRollbackStack(Stack):
+    """One deployment of auto-rollback, serving every opted-in group of its region."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings
+
+        self.notifications = Notifications(self, "Outcomes", emails=settings.notification_emails)
+        self.idempotency = IdempotencyStore(self, "Idempotency")
+        self.failed_events = FailedEvents(self, "FailedEvents")
+        self.function = AutoRollbackFunction(
+            self,
+            "AutoRollback",
+            settings=settings,
+            topic=self.notifications.topic,
+            topic_key=self.notifications.key,
+            table=self.idempotency.table,
+            failed_events=self.failed_events.queue,
+        )
+        self.triggers = Triggers(
+            self,
+            "Triggers",
+            function=self.function.function,
+            alarm_states=settings.alarm_states,
+            dead_letter_queue=self.failed_events.queue,
+        )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            function=self.function.function,
+            failed_events=self.failed_events.queue,
+            topic=self.notifications.topic,
+        )
+        if settings.console_test_events:
+            self.console_events = ConsoleTestEvents(self, "ConsoleTestEvents", function=self.function.function)
+
+        # What an operator needs after a deploy: where to subscribe, what to invoke,
+        # where unhandled events wait.
+        CfnOutput(self, "OutcomesTopicArn", value=self.notifications.topic.topic_arn)
+        CfnOutput(self, "FunctionName", value=self.function.function.function_name)
+        CfnOutput(self, "FailedEventsQueueUrl", value=self.failed_events.queue.queue_url)
+        CfnOutput(self, "IdempotencyTableName", value=self.idempotency.table.table_name)

@@ -1,0 +1,118 @@
+"""Print the figures docs/DEPLOY.md quotes, read from a freshly synthesized template.
+
+    .venv/bin/python -m infra.summary [-c key=value ...]
+
+Reading them from the template (not from the Python constants) means the guide
+can only quote what would actually be deployed with the current cdk.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+
+from infra.app import build_app
+from infra.function import HANDLER
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _resources(template: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [resource for resource in template["Resources"].values() if resource["Type"] == resource_type]
+
+
+def _render(value: Any, template: dict[str, Any]) -> str:
+    """A template value as text: pseudo parameters as <AWS::...>, SSM parameters by name."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_render(part, template) for part in parts)
+    if "Ref" in value:
+        parameter = template.get("Parameters", {}).get(value["Ref"])
+        if parameter is not None:
+            return f"resolved at deploy time from SSM {parameter['Default']}"
+        return f"<{value['Ref']}>"
+    return json.dumps(value)
+
+
+def summarise(template: dict[str, Any]) -> list[tuple[str, str]]:
+    """(figure, value) pairs for one stack's template."""
+    (function,) = [
+        resource
+        for resource in _resources(template, "AWS::Lambda::Function")
+        if resource["Properties"].get("Handler") == HANDLER
+    ]
+    props = function["Properties"]
+    (invoke,) = _resources(template, "AWS::Lambda::EventInvokeConfig")
+    (queue,) = _resources(template, "AWS::SQS::Queue")
+    rules = {
+        rule["Properties"]["EventPattern"]["source"][0]: rule for rule in _resources(template, "AWS::Events::Rule")
+    }
+    alarm_rule = rules["aws.cloudwatch"]["Properties"]
+    refresh_rule = rules["aws.autoscaling"]["Properties"]
+    (target,) = alarm_rule["Targets"]
+    log_groups = [
+        group for group in _resources(template, "AWS::Logs::LogGroup") if group.get("DeletionPolicy") == "Retain"
+    ]
+    alarms = _resources(template, "AWS::CloudWatch::Alarm")
+    (layer,) = props["Layers"]
+    return [
+        ("Runtime", f"{props['Runtime']} on {props['Architectures'][0]}"),
+        ("Handler", props["Handler"]),
+        ("Powertools layer", _render(layer, template)),
+        ("Memory (MB)", str(props["MemorySize"])),
+        ("Timeout (s)", str(props["Timeout"])),
+        ("Reserved concurrency", str(props.get("ReservedConcurrentExecutions", "none (unreserved pool)"))),
+        ("Tracing", props["TracingConfig"]["Mode"]),
+        ("Async retries", str(invoke["Properties"]["MaximumRetryAttempts"])),
+        ("Async max event age (s)", str(invoke["Properties"]["MaximumEventAgeInSeconds"])),
+        ("EventBridge target retries", str(target["RetryPolicy"]["MaximumRetryAttempts"])),
+        ("EventBridge max event age (s)", str(target["RetryPolicy"]["MaximumEventAgeInSeconds"])),
+        ("Failed-events retention (days)", str(queue["Properties"]["MessageRetentionPeriod"] // 86400)),
+        ("Log retention (days)", str(log_groups[0]["Properties"]["RetentionInDays"])),
+        ("Alarm states acted on", ", ".join(alarm_rule["EventPattern"]["detail"]["state"]["value"])),
+        ("Instance-refresh detail-types", str(len(refresh_rule["EventPattern"]["detail-type"]))),
+        (
+            "Self-alarms (threshold / period s)",
+            ", ".join(
+                f"{alarm['Properties']['MetricName']} >= {alarm['Properties']['Threshold']} / "
+                f"{alarm['Properties']['Period']}"
+                for alarm in alarms
+            ),
+        ),
+        ("Email subscriptions", str(len(_resources(template, "AWS::SNS::Subscription")))),
+        ("Console test events", "yes" if _resources(template, "AWS::EventSchemas::Schema") else "no"),
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+
+    context: dict[str, Any] = json.loads((_REPO_ROOT / "cdk.json").read_text())["context"]
+    for item in args.context:
+        key, _, value = item.partition("=")
+        context[key] = value
+    with tempfile.TemporaryDirectory() as outdir:
+        app = cdk.App(outdir=outdir, context=context, analytics_reporting=False)
+        stacks = build_app(app)
+        assembly = app.synth()
+        for stack in stacks:
+            template = assembly.get_stack_by_name(stack.stack_name).template
+            region = "from the CLI profile" if cdk.Token.is_unresolved(stack.region) else stack.region
+            print(f"{stack.stack_name} (region: {region})")
+            for figure, value in summarise(template):
+                print(f"  {figure:<36} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""The EventBridge rules that wake the function, and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+ALARM_SOURCE = "aws.cloudwatch"
+ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
+REFRESH_SOURCE = "aws.autoscaling"
+#: Every instance-refresh event the function handles; launch, terminate and
+#: lifecycle events from the same source are left out on purpose.
+REFRESH_DETAIL_TYPES = tuple(
+    f"EC2 Auto Scaling Instance Refresh {what}"
+    for what in (
+        "Started",
+        "Checkpoint Reached",
+        "Started Baking",
+        "Succeeded",
+        "Failed",
+        "Cancelled",
+        "Rollback Started",
+        "Rollback Succeeded",
+        "Rollback Failed",
+    )
+)
+#: EventBridge's own retries when Lambda refuses the event (throttled, or the
+#: service briefly unavailable). Lambda accepts asynchronous events in
+#: milliseconds, so an hour of retries only matters during an outage; after that
+#: the event lands in the failed-events queue instead of being dropped.
+TARGET_RETRY_ATTEMPTS = 10
+TARGET_MAX_EVENT_AGE = Duration.hours(1)
+
+
+class Triggers(Construct):
+    """Rule 1: alarm transitions the function acts on. Rule 2: instance-refresh events.
+
+    Filtering here rather than in the function means an OK transition, or any of
+    the other events those two sources emit, never costs an invocation.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function: lambda_.IFunction,
+        alarm_states: Sequence[str],
+        dead_letter_queue: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.alarm_rule = events.Rule(
+            self,
+            "AlarmStateChange",
+            description=f"Alarm state changes to {' or '.join(alarm_states)} -> auto-rollback",
+            event_pattern=events.EventPattern(
+                source=[ALARM_SOURCE],
+                detail_type=[ALARM_DETAIL_TYPE],
+                detail={"state": {"value": list(alarm_states)}},
+            ),
+        )
+        self.refresh_rule = events.Rule(
+            self,
+            "InstanceRefresh",
+            description="EC2 Auto Scaling instance-refresh events -> auto-rollback",
+            event_pattern=events.EventPattern(
+                source=[REFRESH_SOURCE],
+                detail_type=list(REFRESH_DETAIL_TYPES),
+            ),
+        )
+        for rule in (self.alarm_rule, self.refresh_rule):
+            rule.add_target(
+                targets.LambdaFunction(
+                    function,
+                    retry_attempts=TARGET_RETRY_ATTEMPTS,
+                    max_event_age=TARGET_MAX_EVENT_AGE,
+                    dead_letter_queue=dead_letter_queue,
+                )
+            )

@@ -1,0 +1,212 @@
+"""Least privilege, checked on the synthesized policy rather than on the code that writes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.function import HANDLER
+from tests.infra.policy import (
+    Statement,
+    function_role_id,
+    is_allowed,
+    is_mutating,
+    placeholder_arn,
+    role_statements,
+)
+from tests.infra.synth import ACCOUNT, REGION
+
+GROUP_ARN = (
+    f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:"
+    "930d940e-891e-4781-a11a-7b0acd480f03:autoScalingGroupName/web-prod"
+)
+OPT_IN = "autoscaling:ResourceTag/auto-rollback"
+
+#: Actions that change something yet AWS only accepts on Resource "*".
+MUTATING_WITHOUT_RESOURCE_SCOPING = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def _logical_id(template_json: dict[str, Any], resource_type: str, **properties: Any) -> str:
+    matching: list[str] = [
+        logical_id
+        for logical_id, resource in template_json["Resources"].items()
+        if resource["Type"] == resource_type
+        and all(resource["Properties"].get(key) == value for key, value in properties.items())
+    ]
+    (logical_id,) = matching
+    return logical_id
+
+
+@pytest.fixture(scope="module")
+def statements(template_json: dict[str, Any]) -> list[Statement]:
+    """The function role's statements, intrinsics resolved for the test account and region."""
+    function_id = _logical_id(template_json, "AWS::Lambda::Function", Handler=HANDLER)
+    return role_statements(template_json, function_role_id(template_json, function_id), account=ACCOUNT, region=REGION)
+
+
+def test_no_statement_uses_a_wildcard_action(statements: list[Statement]) -> None:
+    # Given the function role's statements
+    # When their actions are listed
+    actions = [action for statement in statements for action in statement.actions]
+
+    # Then every action is named in full: none is a pattern
+    assert actions
+    assert [action for action in actions if "*" in action or "?" in action] == []
+
+
+def test_resource_wildcard_is_only_for_reads_and_xray(statements: list[Statement]) -> None:
+    # Given the function role's statements
+    # When those on Resource "*" are taken
+    on_everything = {action for statement in statements if "*" in statement.resources for action in statement.actions}
+
+    # Then they read, or are X-Ray's (which accepts no resource), and nothing else
+    assert {action for action in on_everything if is_mutating(action)} == MUTATING_WITHOUT_RESOURCE_SCOPING
+    assert on_everything - MUTATING_WITHOUT_RESOURCE_SCOPING == {
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:DescribeInstanceRefreshes",
+        "autoscaling:DescribeTags",
+        "cloudwatch:DescribeAlarms",
+    }
+
+
+def test_rollback_and_cancel_are_only_allowed_under_the_opt_in_tag_condition(statements: list[Statement]) -> None:
+    # Given the function role's statements
+    # When those allowing rollback or cancel are taken
+    granting = [
+        statement
+        for statement in statements
+        if statement.matches_action("autoscaling:RollbackInstanceRefresh")
+        or statement.matches_action("autoscaling:CancelInstanceRefresh")
+    ]
+
+    # Then there is one, on Auto Scaling group ARNs, under auto-rollback = enabled
+    assert len(granting) == 1
+    (statement,) = granting
+    assert statement.conditions == {"StringEquals": {OPT_IN: "enabled"}}
+    assert statement.resources == (f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/*",)
+
+
+@pytest.mark.parametrize("action", ["autoscaling:RollbackInstanceRefresh", "autoscaling:CancelInstanceRefresh"])
+@pytest.mark.parametrize(
+    ("tags", "allowed"),
+    [
+        ({OPT_IN: "enabled"}, True),
+        ({OPT_IN: "dry-run"}, False),
+        ({OPT_IN: "disabled"}, False),
+        ({OPT_IN: "Enabled"}, False),
+        ({}, False),
+    ],
+    ids=["enabled", "dry-run", "disabled", "wrong-case", "untagged"],
+)
+def test_only_opted_in_groups_can_be_changed(
+    statements: list[Statement], action: str, tags: dict[str, str], allowed: bool
+) -> None:
+    # Given a group carrying the given auto-rollback tag
+    # When the policy is asked whether the function may roll it back or cancel its refresh
+    decision = is_allowed(statements, action, GROUP_ARN, tags)
+
+    # Then only auto-rollback = enabled allows it
+    assert decision is allowed
+
+
+def test_other_accounts_and_regions_are_out_of_reach(statements: list[Statement]) -> None:
+    # Given an opted-in group of another account, and one of another region
+    other_account = GROUP_ARN.replace(ACCOUNT, "210987654321")
+    other_region = GROUP_ARN.replace(REGION, "eu-west-1")
+
+    # When the policy is asked about rolling them back
+    # Then both are refused: each regional stack acts on its own region only
+    for arn in (other_account, other_region):
+        assert not is_allowed(statements, "autoscaling:RollbackInstanceRefresh", arn, {OPT_IN: "enabled"})
+
+
+def test_publish_is_allowed_on_the_outcomes_topic_only(
+    statements: list[Statement], template_json: dict[str, Any]
+) -> None:
+    # Given the stack's topic and some other topic
+    topic = placeholder_arn(_logical_id(template_json, "AWS::SNS::Topic"))
+    other = f"arn:aws:sns:{REGION}:{ACCOUNT}:someone-elses-topic"
+
+    # When the policy is asked about sns:Publish
+    # Then only the outcomes topic may be published to, and encrypted for with its key
+    assert is_allowed(statements, "sns:Publish", topic)
+    assert not is_allowed(statements, "sns:Publish", other)
+    key = placeholder_arn(_logical_id(template_json, "AWS::KMS::Key"), "Arn")
+    assert is_allowed(statements, "kms:GenerateDataKey", key)
+    assert is_allowed(statements, "kms:Decrypt", key)
+    assert not is_allowed(statements, "kms:Decrypt", f"arn:aws:kms:{REGION}:{ACCOUNT}:key/other")
+
+
+def test_table_rights_are_the_four_item_calls_on_the_idempotency_table(
+    statements: list[Statement], template_json: dict[str, Any]
+) -> None:
+    # Given the stack's table
+    table = placeholder_arn(_logical_id(template_json, "AWS::DynamoDB::Table"), "Arn")
+
+    # When the policy is asked about DynamoDB
+    granted = {action for statement in statements for action in statement.actions if action.startswith("dynamodb:")}
+
+    # Then exactly Get/Put/Update/DeleteItem, on that table only
+    assert granted == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    for action in granted:
+        assert is_allowed(statements, action, table)
+        assert not is_allowed(statements, action, f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other")
+
+
+def test_alarm_tags_are_readable_in_this_account_and_region_only(statements: list[Statement]) -> None:
+    # Given an alarm here and one in another region
+    here = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:web-prod 5xx"
+    elsewhere = f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT}:alarm:web-prod 5xx"
+
+    # When the policy is asked about ListTagsForResource
+    # Then only the local alarm's tags are readable
+    assert is_allowed(statements, "cloudwatch:ListTagsForResource", here)
+    assert not is_allowed(statements, "cloudwatch:ListTagsForResource", elsewhere)
+
+
+def test_every_granted_action_is_in_the_contract(statements: list[Statement]) -> None:
+    # Given the function's contract (README): the calls it makes, and what Lambda needs to run it
+    contract = {
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:DescribeInstanceRefreshes",
+        "autoscaling:DescribeTags",
+        "autoscaling:RollbackInstanceRefresh",
+        "autoscaling:CancelInstanceRefresh",
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:ListTagsForResource",
+        "sns:Publish",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        # Lambda's on-failure destination sends with the function's role.
+        "sqs:SendMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+    }
+
+    # When every granted action is listed
+    granted = {action for statement in statements for action in statement.actions}
+
+    # Then nothing beyond the contract is granted
+    assert granted == contract
+
+
+def test_the_role_has_no_managed_policy(template_json: dict[str, Any]) -> None:
+    # Given the function's role
+    function_id = _logical_id(template_json, "AWS::Lambda::Function", Handler=HANDLER)
+    role = template_json["Resources"][function_role_id(template_json, function_id)]
+
+    # When its properties are read
+    # Then no AWS managed policy widens it (logging rights are scoped to its log group)
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]

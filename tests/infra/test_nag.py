@@ -1,0 +1,62 @@
+"""cdk-nag's AWS Solutions checks: no finding left unacknowledged, every acknowledgment explained.
+
+Kept apart from the other infra tests: with the plugin registered, synthesis
+raises on any finding (which is the point) and Template.from_stack cannot be used.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from cdk_nag import AwsSolutionsChecks
+
+from tests.infra.synth import build
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [{}, {"account": "210987654321", "region": "eu-west-1"}, {"account": None, "region": None}],
+    ids=["test-account", "another-account-and-region", "no-credentials"],
+)
+def test_aws_solutions_checks_pass(tmp_path: Path, environment: dict[str, str | None]) -> None:
+    # Given the app with the AWS Solutions pack, as app.py registers it
+    app, _ = build(tmp_path, environment=environment)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+    # When it is synthesized
+    app.synth()
+
+    # Then no violation is left (synth would have raised ValidationFailed), and every
+    # acknowledgment still matches a finding (none is stale)
+    (report,) = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    assert report["pluginName"] == "AwsSolutions"
+    assert report["violations"] == []
+    assert len(report["suppressedViolations"]) == 5
+
+
+def test_every_acknowledgment_gives_a_reason(tmp_path: Path) -> None:
+    # Given the app's constructs
+    app, _ = build(tmp_path)
+
+    # When the acknowledgments recorded on them are collected
+    acknowledged = {
+        rule: reason
+        for construct in app.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+        for rule, reason in entry.data.items()
+    }
+
+    # Then each names an AWS Solutions rule and explains itself in a sentence or more
+    assert sorted(rule.split("[")[0] for rule in acknowledged) == [
+        "AwsSolutions::AwsSolutions-IAM4",
+        "AwsSolutions::AwsSolutions-IAM5",
+        "AwsSolutions::AwsSolutions-IAM5",
+        "AwsSolutions::AwsSolutions-IAM5",
+        "AwsSolutions::AwsSolutions-SQS3",
+    ]
+    for rule, reason in acknowledged.items():
+        assert len(reason.split()) >= 15, f"{rule}: the reason is too short to be one"
