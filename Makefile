@@ -49,6 +49,9 @@ test: venv node lint ## Lint, type-check and run the whole suite
 unit: venv ## Unit tests only (no AWS, no emulator)
 	$(BIN)/pytest tests/unit
 
+infra-test: venv node ## CDK stack tests only (template, patterns, nag, cfn-lint)
+	$(BIN)/pytest tests/infra
+
 synth: venv node ## Synthesize the stack(s) into cdk.out/ with the pinned CLI, offline
 	$(CDK) synth --quiet
 
