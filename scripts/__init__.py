@@ -1,0 +1,1 @@
+"""Command-line tools run by the Makefile (``python -m scripts.<name>``)."""
