@@ -102,7 +102,13 @@ class AwsGateway:
         }
 
     def alarm_tags(self, alarm_arn: str) -> dict[str, str]:
-        response = self.cloudwatch.list_tags_for_resource(ResourceARN=alarm_arn)
+        """The alarm's tags; none when the alarm was deleted after it fired (prefix links still apply)."""
+        try:
+            response = self.cloudwatch.list_tags_for_resource(ResourceARN=alarm_arn)
+        except ClientError as error:
+            if error_code(error) in {"ResourceNotFound", "ResourceNotFoundException"}:
+                return {}
+            raise
         return {tag["Key"]: tag["Value"] for tag in response.get("Tags", [])}
 
     def latest_refresh(self, group_name: str, refresh_id: str | None = None) -> RefreshFacts | None:

@@ -1,0 +1,60 @@
+"""The gateway's own logic, with botocore Stubber only to inject precise AWS answers."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from auto_rollback.aws import AwsGateway
+
+ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:deleted"
+
+
+def _gateway() -> tuple[AwsGateway, Stubber]:
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    autoscaling = boto3.client("autoscaling", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    return AwsGateway(autoscaling=autoscaling, cloudwatch=cloudwatch, sleep=lambda _: None), Stubber(cloudwatch)
+
+
+def test_alarm_deleted_after_it_fired_has_no_tags() -> None:
+    # Given CloudWatch answers that the alarm no longer exists
+    gateway, stubber = _gateway()
+    stubber.add_client_error("list_tags_for_resource", service_error_code="ResourceNotFoundException")
+    # When its tags are read
+    with stubber:
+        tags = gateway.alarm_tags(ARN)
+    # Then it links by tag to nothing (prefix links still apply)
+    assert tags == {}
+
+
+def test_other_tag_errors_propagate() -> None:
+    gateway, stubber = _gateway()
+    stubber.add_client_error("list_tags_for_resource", service_error_code="AccessDenied", http_status_code=403)
+    with stubber, pytest.raises(ClientError, match="AccessDenied"):
+        gateway.alarm_tags(ARN)
+
+
+def test_mutating_calls_stop_retrying_when_time_runs_out() -> None:
+    # Given Auto Scaling keeps answering LimitExceeded and no time is left
+    gateway, _ = _gateway()
+    stubber = Stubber(gateway.autoscaling)
+    stubber.add_client_error("rollback_instance_refresh", service_error_code="LimitExceeded")
+    # When a rollback is attempted
+    with stubber, pytest.raises(ClientError, match="LimitExceeded"):
+        gateway.rollback("web-prod", remaining_seconds=lambda: 0.0)
+    # Then exactly one attempt was made
+    stubber.assert_no_pending_responses()
+
+
+def test_mutating_calls_retry_transient_errors_then_succeed() -> None:
+    gateway, _ = _gateway()
+    stubber = Stubber(gateway.autoscaling)
+    stubber.add_client_error("rollback_instance_refresh", service_error_code="ResourceContention", http_status_code=500)
+    stubber.add_client_error("rollback_instance_refresh", service_error_code="LimitExceeded")
+    stubber.add_response(
+        "rollback_instance_refresh", {"InstanceRefreshId": "r-1"}, {"AutoScalingGroupName": "web-prod"}
+    )
+    with stubber:
+        assert gateway.rollback("web-prod", remaining_seconds=lambda: 30.0) == "r-1"
