@@ -5,19 +5,27 @@ the promises:
 
 * the *action* record wraps RollbackInstanceRefresh (and its fallback). The
   first invocation takes it and makes the call; any other invocation for the
-  same refresh, concurrent (record in progress) or later (record completed),
-  makes no call and reports ``DEDUPLICATED``.
+  same refresh makes no call: a later one (record completed) reports
+  ``DEDUPLICATED``, a concurrent one (record in progress) waits for the record
+  to complete (then the same) or to expire with its holder's time limit (the
+  holder died: it takes the record over). Still held after the wait, it fails,
+  so that Lambda retries the event.
 * the *notification* record wraps sns:Publish of the action's stored outcome.
   If publishing fails, the invocation fails and its record is released, so
   Lambda's retry (or the next duplicate) publishes the original outcome while
   the completed action record keeps the API from being called again.
+
+docs/RELIABILITY.md lists the faults and crashes these records are tested against.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import boto3
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -30,7 +38,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS
 from botocore.exceptions import ClientError
 
-from auto_rollback.aws import AwsGateway, error_code
+from auto_rollback.aws import CLIENT_CONFIG, AwsGateway, error_code
 from auto_rollback.notification import Notifier
 from auto_rollback.observability import logger
 from auto_rollback.outcomes import PUBLISHED_OUTCOMES, Outcome, Result, Severity
@@ -50,7 +58,21 @@ _REPLAYED = "__replayedFromStore"
 REFRESH_ENDED = "refresh-ended"
 IRREVERSIBLE = "rollback-irreversible"
 ALREADY_HANDLED = "already-handled"
-HANDLED_ELSEWHERE = "in-progress-in-another-invocation"
+RECOVERED = "recovered-interrupted-invocation"
+
+#: How long an invocation that finds a record held by another waits for it to be completed or to
+#: expire before giving up (and failing, so that Lambda retries the event). The holder normally
+#: finishes in well under a second; the wait also covers our *own* lock when PutItem reached
+#: DynamoDB but its answer was lost and botocore's retry found the record taken.
+WAIT_FOR_HOLDER_SECONDS = 10.0
+
+#: What a refresh looks like after a rollback, and after a cancel (ours or anyone's).
+ROLLING_BACK_STATUSES = frozenset({"RollbackInProgress", "RollbackSuccessful", "RollbackFailed"})
+CANCELLED_STATUSES = frozenset({"Cancelling", "Cancelled"})
+
+
+class HeldElsewhereError(Exception):
+    """Another invocation (or our own lost PutItem) still holds the record: fail so Lambda retries later."""
 
 
 class ActionFailedError(Exception):
@@ -82,11 +104,15 @@ class ExactlyOnceActions:
         self.notifier = notifier
         self.fallback = fallback
         self._config = IdempotencyConfig(expires_after_seconds=RECORD_TTL_SECONDS, response_hook=_mark_replayed)
+        # One client for both records, with the same timeouts and retries as every other call (and one
+        # place for tests to inject faults).
+        self.dynamodb: DynamoDBClient = dynamodb or boto3.client("dynamodb", config=CLIENT_CONFIG)
         # One persistence layer per decorated function (Powertools keeps per-function state in it).
-        self._action_store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=dynamodb)
+        self._action_store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=self.dynamodb)
         # Configured up front, with the name the decorator would use, so that replay() can read
         # the action record without taking it.
         self._action_store.configure(self._config, f"{self._act.__module__}.{self._act.__qualname__}")
+        self._sleep: Callable[[float], None] = time.sleep
         self._act_once = idempotent_function(
             data_keyword_argument="refresh",
             persistence_store=self._action_store,
@@ -94,7 +120,7 @@ class ExactlyOnceActions:
         )(self._act)
         self._publish_once = idempotent_function(
             data_keyword_argument="key",
-            persistence_store=DynamoDBPersistenceLayer(table_name=table_name, boto3_client=dynamodb),
+            persistence_store=DynamoDBPersistenceLayer(table_name=table_name, boto3_client=self.dynamodb),
             config=self._config,
         )(self._publish)
 
@@ -106,15 +132,24 @@ class ExactlyOnceActions:
 
     def roll_back(self, base: Result, remaining_seconds: Callable[[], float]) -> Result:
         """Roll back the refresh in ``base`` unless another invocation did or is doing it."""
+        return self._act_and_publish(base, remaining_seconds, recover=False)
+
+    def _act_and_publish(self, base: Result, remaining_seconds: Callable[[], float], *, recover: bool) -> Result:
         refresh = {"autoScalingGroupName": base.auto_scaling_group_name, "instanceRefreshId": base.instance_refresh_id}
         try:
-            stored = dict(self._act_once(refresh=refresh, base=base.to_dict(), remaining_seconds=remaining_seconds))
-        except IdempotencyAlreadyInProgressError:
-            return base.with_outcome(
-                Outcome.DEDUPLICATED,
-                HANDLED_ELSEWHERE,
-                summary="Another invocation is rolling this refresh back right now.",
+            stored = dict(
+                self._waiting_for_holder(
+                    lambda: self._act_once(
+                        refresh=refresh, base=base.to_dict(), remaining_seconds=remaining_seconds, recover=recover
+                    ),
+                    remaining_seconds,
+                )
             )
+        except IdempotencyAlreadyInProgressError as error:
+            raise HeldElsewhereError(
+                f"the action record of refresh {base.instance_refresh_id} is still held after waiting; "
+                "the event will be retried"
+            ) from error
         except Exception as error:  # every failure to act becomes a FAILED outcome, then a retry
             raise ActionFailedError(_failed(base, error)) from error
         replayed = bool(stored.pop(_REPLAYED, False))
@@ -122,30 +157,46 @@ class ExactlyOnceActions:
         self.publish_once(original)
         return _already_handled(base, original) if replayed else original
 
-    def replay(self, base: Result) -> Result | None:
+    def replay(self, base: Result, remaining_seconds: Callable[[], float] = lambda: 0.0) -> Result | None:
         """For a refresh that is already rolling back or cancelling: our stored outcome, if we acted.
 
         Publishes that outcome if no invocation managed to yet (the one that acted may
         have failed to publish), and answers DEDUPLICATED. None when this function never
-        completed an action for the refresh (someone else rolled it back), so the caller
+        took the action record for the refresh (someone else rolled it back), so the caller
         reports what it sees.
+
+        An *in-progress* record means one of our invocations took the lock and then died
+        (timeout, crash) before storing what it did, most likely right after the API call
+        that put the refresh in this state. Once that record has expired (with the dead
+        invocation's time limit), the lock is taken over and the outcome the refresh shows
+        is stored and published as ours (``recovered-interrupted-invocation``) without
+        calling the API again; while it is live, this invocation waits for it.
         """
         refresh = {"autoScalingGroupName": base.auto_scaling_group_name, "instanceRefreshId": base.instance_refresh_id}
         try:
             record = self._action_store.get_record(data=refresh)
         except IdempotencyItemNotFoundError:
             return None
-        if record is None or record.status != STATUS_CONSTANTS["COMPLETED"]:
+        if record is None or record.status == STATUS_CONSTANTS["EXPIRED"]:
             return None
+        if record.status == STATUS_CONSTANTS["INPROGRESS"]:
+            return self._act_and_publish(base, remaining_seconds, recover=True)
         original = Result.from_dict(record.response_json_as_dict() or {})
         self.publish_once(original)
         return _already_handled(base, original)
 
     def _act(
-        self, *, refresh: dict[str, Any], base: dict[str, Any], remaining_seconds: Callable[[], float]
+        self,
+        *,
+        refresh: dict[str, Any],
+        base: dict[str, Any],
+        remaining_seconds: Callable[[], float],
+        recover: bool = False,
     ) -> dict[str, Any]:
         result = Result.from_dict(base)
         group = str(refresh["autoScalingGroupName"])
+        if recover:
+            return _recovered(result).to_dict()
         try:
             self.gateway.rollback(group, remaining_seconds)
         except ClientError as error:
@@ -153,15 +204,28 @@ class ExactlyOnceActions:
             if code == "IrreversibleInstanceRefresh":
                 return self._fall_back(result, group, remaining_seconds, aws_message=_message(error)).to_dict()
             if code == "ActiveInstanceRefreshNotFound":
-                return _ended(result).to_dict()
+                return self._refused_as_inactive(result, group, ROLLING_BACK_STATUSES).to_dict()
             raise
-        return result.with_outcome(
-            Outcome.ROLLBACK_STARTED,
-            result.reason,
-            refresh_status="RollbackInProgress",
-            severity=Severity.HIGH,
-            summary=f"Rollback started: {result.summary}" if result.summary else "Rollback started.",
-        ).to_dict()
+        return _started(result).to_dict()
+
+    def _refused_as_inactive(self, result: Result, group: str, acted_statuses: frozenset[str]) -> Result:
+        """AWS found no active refresh: it ended, or an earlier attempt of this very call got through.
+
+        A connection reset or timeout after AWS applied the call makes botocore send it
+        again, and the second attempt is refused. The refresh's state tells which: if it
+        is rolling back (or cancelling, for the fallback) the call is reported as done.
+        """
+        now = self.gateway.latest_refresh(group, result.instance_refresh_id or None)
+        if now is None or now.status not in acted_statuses:
+            return _ended(result)
+        logger.warning(
+            "The call was refused as the refresh is no longer active, and it shows the change: reporting it as done",
+            extra={"group": group, "refreshStatus": now.status},
+        )
+        confirmed = {**result.details, "confirmedBy": "DescribeInstanceRefreshes", "refreshStatusSeen": now.status}
+        if acted_statuses is CANCELLED_STATUSES:
+            return replace(result, refresh_status=now.status, details=confirmed)
+        return replace(_started(result), refresh_status=now.status, details=confirmed)
 
     def _fall_back(
         self, result: Result, group: str, remaining_seconds: Callable[[], float], aws_message: str
@@ -177,18 +241,10 @@ class ExactlyOnceActions:
             self.gateway.cancel(group, remaining_seconds)
         except ClientError as error:
             if error_code(error) == "ActiveInstanceRefreshNotFound":
-                return _ended(result)
+                cancelled = self._refused_as_inactive(_cancelled(result, aws_message), group, CANCELLED_STATUSES)
+                return cancelled if cancelled.outcome is Outcome.CANCELLED else _ended(result)
             raise
-        return result.with_outcome(
-            Outcome.CANCELLED,
-            IRREVERSIBLE,
-            refresh_status="Cancelling",
-            severity=Severity.HIGH,
-            summary=(
-                f"AWS cannot roll this refresh back ({aws_message}), so it was cancelled: instances already "
-                f"replaced keep the new configuration. {result.summary}"
-            ),
-        )
+        return _cancelled(result, aws_message)
 
     # --- the notification -----------------------------------------------------------------------------------
 
@@ -206,16 +262,79 @@ class ExactlyOnceActions:
             "event": event,
         }
         try:
-            answer = self._publish_once(key=key, result=result.to_dict())
-        except IdempotencyAlreadyInProgressError:
-            logger.info("Another invocation is publishing this outcome", extra={"key": key})
-            return False
+            answer = self._waiting_for_holder(
+                lambda: self._publish_once(key=key, result=result.to_dict()), self._remaining_seconds
+            )
+        except IdempotencyAlreadyInProgressError as error:
+            raise HeldElsewhereError(f"the publish record {key} is still held after waiting") from error
         return not answer.get(_REPLAYED, False)
+
+    def _waiting_for_holder(self, call: Callable[[], Any], remaining_seconds: Callable[[], float]) -> Any:
+        """Run an idempotent call; while another invocation holds its record, wait and try again.
+
+        Each try is one conditional PutItem: it takes the record once the holder's
+        in-progress record has expired (the holder died), or replays the holder's stored
+        answer once it has completed. Gives up, re-raising, after WAIT_FOR_HOLDER_SECONDS
+        or when the invocation's time runs short.
+        """
+        deadline = time.monotonic() + min(WAIT_FOR_HOLDER_SECONDS, max(0.0, remaining_seconds()))
+        delay = 0.05
+        while True:
+            try:
+                return call()
+            except IdempotencyAlreadyInProgressError:
+                if time.monotonic() + delay >= deadline:
+                    raise
+                logger.info("Another invocation holds this record; waiting for it", extra={"delay": delay})
+            self._sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+    def _remaining_seconds(self) -> float:
+        context = self._config.lambda_context
+        return context.get_remaining_time_in_millis() / 1000 - 5.0 if context is not None else WAIT_FOR_HOLDER_SECONDS
 
     def _publish(self, *, key: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
         message_id = self.notifier.publish(Result.from_dict(result))
         logger.info("Outcome published", extra={"key": key, "messageId": message_id})
         return {"messageId": message_id}
+
+
+def _started(result: Result) -> Result:
+    return result.with_outcome(
+        Outcome.ROLLBACK_STARTED,
+        result.reason,
+        refresh_status="RollbackInProgress",
+        severity=Severity.HIGH,
+        summary=f"Rollback started: {result.summary}" if result.summary else "Rollback started.",
+    )
+
+
+def _cancelled(result: Result, aws_message: str) -> Result:
+    return result.with_outcome(
+        Outcome.CANCELLED,
+        IRREVERSIBLE,
+        refresh_status="Cancelling",
+        severity=Severity.HIGH,
+        summary=(
+            f"AWS cannot roll this refresh back ({aws_message}), so it was cancelled: instances already "
+            f"replaced keep the new configuration. {result.summary}"
+        ),
+    )
+
+
+def _recovered(result: Result) -> Result:
+    """What an invocation that died after taking the action record did, as the refresh now shows it."""
+    status = result.refresh_status or ""
+    outcome = Outcome.CANCELLED if status in CANCELLED_STATUSES else Outcome.ROLLBACK_STARTED
+    return result.with_outcome(
+        outcome,
+        RECOVERED,
+        severity=Severity.HIGH,
+        summary=(
+            f"{'Cancel' if outcome is Outcome.CANCELLED else 'Rollback'} started by an invocation that was "
+            f"interrupted before it could report it (the refresh is {status or 'no longer active'}). {result.summary}"
+        ).strip(),
+    )
 
 
 def _already_handled(base: Result, original: Result) -> Result:

@@ -1,0 +1,77 @@
+"""The trust model's last line: IAM itself refuses to touch a group that did not opt in.
+
+Checked on the synthesized policy (tests/infra), so that it holds even if the
+function's code were wrong: whatever group name a tagged alarm names, the role
+may roll back or cancel only groups tagged ``auto-rollback=enabled``, and may not
+change any tag, so that it cannot opt a group in by itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infra.function import HANDLER
+from tests.infra.policy import Statement, function_role_id, is_allowed, role_statements
+from tests.infra.synth import ACCOUNT, REGION, synth_template
+
+OPT_IN = "autoscaling:ResourceTag/auto-rollback"
+MUTATIONS = ("autoscaling:RollbackInstanceRefresh", "autoscaling:CancelInstanceRefresh")
+TAGGING = (
+    "autoscaling:CreateOrUpdateTags",
+    "autoscaling:DeleteTags",
+    "cloudwatch:TagResource",
+    "cloudwatch:UntagResource",
+    "tag:TagResources",
+    "tag:UntagResources",
+)
+
+
+def _group_arn(name: str) -> str:
+    group_id = "930d940e-891e-4781-a11a-7b0acd480f03"
+    return f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:{group_id}:autoScalingGroupName/{name}"
+
+
+@pytest.fixture(scope="module")
+def statements(tmp_path_factory: pytest.TempPathFactory) -> list[Statement]:
+    """The function role's statements in the template ``make synth`` would produce."""
+    template_json: dict[str, Any] = synth_template(tmp_path_factory.mktemp("trust-model"))
+    (function_id,) = [
+        logical_id
+        for logical_id, resource in template_json["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function" and resource["Properties"].get("Handler") == HANDLER
+    ]
+    return role_statements(template_json, function_role_id(template_json, function_id), account=ACCOUNT, region=REGION)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=40),
+    tag=st.one_of(st.none(), st.text(max_size=20).filter(lambda value: value != "enabled")),
+    action=st.sampled_from(MUTATIONS),
+)
+def test_no_group_without_the_enabled_tag_can_be_changed(
+    statements: list[Statement], name: str, tag: str | None, action: str
+) -> None:
+    # Given any group name an alarm tag could name, carrying any auto-rollback tag but "enabled" (or none)
+    context = {} if tag is None else {OPT_IN: tag}
+
+    # When the synthesized policy is asked whether the function may roll it back or cancel its refresh
+    allowed = is_allowed(statements, action, _group_arn(name), context)
+
+    # Then it may not; with the tag set to enabled it may
+    assert not allowed
+    assert is_allowed(statements, action, _group_arn(name), {OPT_IN: "enabled"})
+
+
+@pytest.mark.parametrize("action", TAGGING)
+def test_the_function_cannot_change_tags_so_cannot_opt_a_group_in(statements: list[Statement], action: str) -> None:
+    # Given the function's role
+    # When asked whether it may write tags on a group or an alarm
+    targets = [_group_arn("web-prod"), f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:web-prod-5xx", "*"]
+
+    # Then it may not: consent stays with whoever may tag the group
+    assert not any(is_allowed(statements, action, target, {OPT_IN: "enabled"}) for target in targets)
