@@ -24,7 +24,7 @@ from auto_rollback.events import (
     RefreshTrigger,
     Trigger,
 )
-from auto_rollback.facts import GroupMode, GroupTags, RefreshFacts
+from auto_rollback.facts import AlarmFacts, GroupMode, GroupTags, RefreshFacts
 from auto_rollback.observability import logger
 from auto_rollback.outcomes import Outcome, Result, Severity
 from auto_rollback.settings import Settings
@@ -148,25 +148,33 @@ class RollbackService:
         self, base: Result, group: GroupTags, refresh: RefreshFacts | None, remaining: Callable[[], float]
     ) -> Result:
         """An alarm already in ALARM sends no new event, so checkpoints and baking look for one."""
+        decision, alarm = self._firing_alarm_decision(group, refresh, dry_run_setting=self.settings.dry_run)
+        if alarm is not None:
+            base = replace(
+                base,
+                summary=f"Alarm '{alarm.name}' has been in ALARM since {alarm.state_changed_at.isoformat()}.",
+                details={
+                    "firingAlarm": {"alarmName": alarm.name, "alarmArn": alarm.arn, "stateReason": alarm.state_reason}
+                },
+            )
+        return self._apply(decision, base, remaining)
+
+    def _firing_alarm_decision(
+        self, group: GroupTags, refresh: RefreshFacts | None, *, dry_run_setting: bool
+    ) -> tuple[Decision, AlarmFacts | None]:
+        """The decision a linked alarm in ALARM since the refresh started leads to, and that alarm."""
         not_active = rules.refresh_can_roll_back(refresh)
         if not_active is not None or refresh is None:
-            return self._apply(not_active or Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH), base, remaining)
+            return not_active or Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH), None
         alarm = rules.first_firing_alarm(
             self.gateway.alarms_in_alarm(refresh.start_time), group, self.gateway.alarm_tags
         )
         if alarm is None:
-            return self._apply(Decision(Verdict.SKIP, rules.NO_ALARM_IN_ALARM), base, remaining)
+            return Decision(Verdict.SKIP, rules.NO_ALARM_IN_ALARM), None
         decision = rules.decide_rollback(
-            group=group, refresh=refresh, signal_at=alarm.state_changed_at, dry_run_setting=self.settings.dry_run
+            group=group, refresh=refresh, signal_at=alarm.state_changed_at, dry_run_setting=dry_run_setting
         )
-        found = replace(
-            base,
-            summary=f"Alarm '{alarm.name}' has been in ALARM since {alarm.state_changed_at.isoformat()}.",
-            details={
-                "firingAlarm": {"alarmName": alarm.name, "alarmArn": alarm.arn, "stateReason": alarm.state_reason}
-            },
-        )
-        return self._apply(decision, found, remaining)
+        return decision, alarm
 
     # --- manual invokes -------------------------------------------------------------------------------------
 
@@ -191,20 +199,12 @@ class RollbackService:
         if group.mode is GroupMode.DISABLED:
             return _as_result(Decision(Verdict.SKIP, rules.GROUP_NOT_ENABLED), base)
         refresh = self.gateway.latest_refresh(group.name)
-        base = _with_refresh(base, refresh)
-        not_active = rules.refresh_can_roll_back(refresh)
-        if not_active is not None or refresh is None:
-            return _as_result(not_active or Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH), base)
-        alarm = rules.first_firing_alarm(
-            self.gateway.alarms_in_alarm(refresh.start_time), group, self.gateway.alarm_tags
-        )
-        if alarm is None:
-            return _as_result(Decision(Verdict.SKIP, rules.NO_ALARM_IN_ALARM), base)
-        decision = rules.decide_rollback(
-            group=group, refresh=refresh, signal_at=alarm.state_changed_at, dry_run_setting=True
-        )
+        decision, alarm = self._firing_alarm_decision(group, refresh, dry_run_setting=True)
+        result = _as_result(decision, _with_refresh(base, refresh))
+        if alarm is None or decision.verdict is not Verdict.DRY_RUN:
+            return result
         return replace(
-            _as_result(decision, base),
+            result,
             reason="evaluate-would-roll-back",
             summary=f"Would roll back now: alarm '{alarm.name}' is in ALARM. Nothing was changed.",
         )

@@ -8,7 +8,6 @@ account and region so that ARNs are literal and comparable.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ import aws_cdk as cdk
 
 from infra.app import build_app
 from infra.stack import AutoRollbackStack
+from tests.support.aws_server import patched_environ
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -33,21 +33,8 @@ def cdk_json_context() -> dict[str, Any]:
 @contextmanager
 def cdk_environment(account: str | None = ACCOUNT, region: str | None = REGION) -> Iterator[None]:
     """What the CDK CLI exports to the app: the account and region of the profile (None: unknown)."""
-    wanted = {"CDK_DEFAULT_ACCOUNT": account, "CDK_DEFAULT_REGION": region}
-    saved = {key: os.environ.get(key) for key in wanted}
-    for key, value in wanted.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    try:
+    with patched_environ({"CDK_DEFAULT_ACCOUNT": account, "CDK_DEFAULT_REGION": region}):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def build(

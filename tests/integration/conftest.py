@@ -11,7 +11,7 @@ import pytest
 
 from tests.support import refresh_api
 from tests.support.aws_server import AwsEmulator
-from tests.support.fleet import Fleet, make_fleet
+from tests.support.fleet import Fleet, make_alarm, make_fleet
 from tests.support.harness import Deployment, configured
 
 
@@ -32,22 +32,7 @@ class World:
 
     def alarm(self, name: str, *, group: str | None = None, state: str | None = "ALARM") -> str:
         """A real metric alarm, optionally tagged to a group and put in ``state``; its ARN."""
-        tags = [{"Key": "auto-rollback:group", "Value": group}] if group else []
-        self.cloudwatch.put_metric_alarm(
-            AlarmName=name,
-            MetricName="HTTPCode_Target_5XX_Count",
-            Namespace="AWS/ApplicationELB",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=10,
-            ComparisonOperator="GreaterThanThreshold",
-            Tags=tags,
-        )
-        if state:
-            self.cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
-        arn: str = self.cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"]
-        return arn
+        return make_alarm(self.cloudwatch, name, group=group, state=state)
 
     def rollback_calls(self, group: str | None = None) -> list[refresh_api.CallRecord]:
         return refresh_api.calls(refresh_api.ROLLBACK, group)

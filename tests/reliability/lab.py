@@ -21,7 +21,7 @@ from tests.reliability.faults import Crash, FaultKind, Injection, injected
 from tests.support import refresh_api
 from tests.support.aws_server import AwsEmulator
 from tests.support.events import alarm_event, refresh_event
-from tests.support.fleet import Fleet, make_fleet, start_refresh
+from tests.support.fleet import Fleet, make_alarm, make_fleet, start_refresh
 from tests.support.harness import Deployment, Published, configured, invoke, invoke_concurrently
 
 GROUP = "web-prod"
@@ -50,18 +50,7 @@ class Stage:
         return make_fleet(self.ec2, self.autoscaling, name, tags=tags, **kwargs)
 
     def alarm(self, name: str, *, group: str | None = GROUP) -> None:
-        self.cloudwatch.put_metric_alarm(
-            AlarmName=name,
-            MetricName="HTTPCode_Target_5XX_Count",
-            Namespace="AWS/ApplicationELB",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=10,
-            ComparisonOperator="GreaterThanThreshold",
-            Tags=[{"Key": "auto-rollback:group", "Value": group}] if group else [],
-        )
-        self.cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test")
+        make_alarm(self.cloudwatch, name, group=group)
 
     def accepted(self, group: str | None = GROUP) -> list[refresh_api.CallRecord]:
         """Rollback and cancel calls that AWS accepted (the ones that changed something)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 import requests
@@ -64,17 +64,31 @@ class AwsEmulator:
 
 
 @contextmanager
+def patched_environ(values: Mapping[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, remove) environment variables, and restore them all afterwards."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        for key, value in values.items():
+            _set(key, value)
+        yield
+    finally:
+        for key, value in saved.items():
+            _set(key, value)
+
+
+def _set(key: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = value
+
+
+@contextmanager
 def running_emulator() -> Iterator[AwsEmulator]:
     """Start the emulator, export its environment, and restore everything afterwards."""
     emulator = AwsEmulator().start()
-    saved = {key: os.environ.get(key) for key in emulator.environment}
-    os.environ.update(emulator.environment)
     try:
-        yield emulator
+        with patched_environ(emulator.environment):
+            yield emulator
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         emulator.stop()

@@ -166,3 +166,26 @@ def start_refresh(
         arguments["DesiredConfiguration"] = fleet.desired_configuration(version)
     refresh_id: str = autoscaling.start_instance_refresh(**arguments)["InstanceRefreshId"]
     return refresh_id
+
+
+def make_alarm(cloudwatch: Any, name: str, *, group: str | None = None, state: str | None = "ALARM") -> str:
+    """A real metric alarm, tagged ``auto-rollback:group=<group>`` if given, put in ``state``; its ARN.
+
+    moto's ``set_alarm_state`` stamps the state change with the current time, as
+    CloudWatch does, so the order of this call and ``start_refresh`` matters.
+    """
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        MetricName="HTTPCode_Target_5XX_Count",
+        Namespace="AWS/ApplicationELB",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=10,
+        ComparisonOperator="GreaterThanThreshold",
+        Tags=[{"Key": "auto-rollback:group", "Value": group}] if group else [],
+    )
+    if state:
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="set by the test scenario")
+    arn: str = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"]
+    return arn

@@ -22,7 +22,7 @@ from typing import Any
 
 import boto3
 
-from tests.support.aws_server import ACCOUNT_ID, REGION
+from tests.support.aws_server import ACCOUNT_ID, REGION, patched_environ
 
 FUNCTION_NAME = "auto-rollback"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{FUNCTION_NAME}"
@@ -122,18 +122,12 @@ def configured(environment: Mapping[str, str]) -> Iterator[None]:
     """Give the function this environment, as a fresh Lambda container would get it."""
     from auto_rollback.handler import get_service
 
-    saved = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    get_service.cache_clear()
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with patched_environ(environment):
         get_service.cache_clear()
+        try:
+            yield
+        finally:
+            get_service.cache_clear()
 
 
 def invoke(event: Any, *, timeout_seconds: float = 60.0) -> dict[str, Any]:
