@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from auto_rollback import decision as rules
-from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
+from auto_rollback.actions import CANCELLED_STATUSES, ROLLING_BACK_STATUSES, ActionFailedError, ExactlyOnceActions
 from auto_rollback.aws import AwsGateway
 from auto_rollback.decision import Decision, Verdict
 from auto_rollback.events import (
@@ -38,9 +38,7 @@ PUBLISH_RESERVE_SECONDS = 5.0
 #: Refresh states that a rollback or a fallback cancel (ours or anyone's) leads to.
 _ALREADY_ACTED_REASONS = frozenset({rules.ROLLBACK_IN_PROGRESS, rules.REFRESH_CANCELLING})
 #: ... and the states they end in: a redelivery may come after the rollback or cancel finished.
-_ALREADY_ACTED_STATUSES = frozenset(
-    {"RollbackInProgress", "RollbackSuccessful", "RollbackFailed", "Cancelling", "Cancelled"}
-)
+_ALREADY_ACTED_STATUSES = ROLLING_BACK_STATUSES | CANCELLED_STATUSES
 _ALARM_CHECK_EVENTS = frozenset({RefreshEventType.CHECKPOINT_REACHED, RefreshEventType.STARTED_BAKING})
 
 
