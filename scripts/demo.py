@@ -596,7 +596,10 @@ class Demo:
         headline = decision(result) if "reason" in result else result["outcome"]
         self.timeline.say(f"-> {headline}  {result.get('autoScalingGroupName') or ''}".rstrip(), *lines)
         if not self.read_inbox() and result["outcome"] in PUBLISHED_OUTCOMES:
-            self.timeline.say("SNS: nothing sent, this outcome was already published for this refresh")
+            if result.get("trigger", {}).get("action") == "evaluate":
+                self.timeline.say("SNS: nothing sent, evaluate only answers the operator")
+            else:
+                self.timeline.say("SNS: nothing sent, this outcome was already published for this refresh")
 
     def _new_calls(self) -> list[str]:
         api = emulation()
