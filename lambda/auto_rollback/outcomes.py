@@ -32,9 +32,6 @@ PUBLISHED_OUTCOMES = frozenset(
     }
 )
 
-#: Outcomes whose API call must happen at most once per instance refresh.
-MUTATING_OUTCOMES = frozenset({Outcome.ROLLBACK_STARTED, Outcome.CANCELLED})
-
 
 class Severity(StrEnum):
     """Lets subscribers filter notifications (SNS message attribute ``severity``)."""
