@@ -154,10 +154,10 @@ class ExactlyOnceActions:
             raise ActionFailedError(_failed(base, error)) from error
         replayed = bool(stored.pop(_REPLAYED, False))
         original = Result.from_dict(stored)
-        self.publish_once(original)
+        self.publish_once(original, remaining_seconds)
         return _already_handled(base, original) if replayed else original
 
-    def replay(self, base: Result, remaining_seconds: Callable[[], float] = lambda: 0.0) -> Result | None:
+    def replay(self, base: Result, remaining_seconds: Callable[[], float]) -> Result | None:
         """For a refresh that is already rolling back or cancelling: our stored outcome, if we acted.
 
         Publishes that outcome if no invocation managed to yet (the one that acted may
@@ -182,7 +182,7 @@ class ExactlyOnceActions:
         if record.status == STATUS_CONSTANTS["INPROGRESS"]:
             return self._act_and_publish(base, remaining_seconds, recover=True)
         original = Result.from_dict(record.response_json_as_dict() or {})
-        self.publish_once(original)
+        self.publish_once(original, remaining_seconds)
         return _already_handled(base, original)
 
     def _act(
@@ -248,7 +248,7 @@ class ExactlyOnceActions:
 
     # --- the notification -----------------------------------------------------------------------------------
 
-    def publish_once(self, result: Result, *, event: str = "") -> bool:
+    def publish_once(self, result: Result, remaining_seconds: Callable[[], float], *, event: str = "") -> bool:
         """Publish a result once per (group, refresh, outcome, event); True when this call published."""
         if result.outcome not in PUBLISHED_OUTCOMES:
             return False
@@ -263,7 +263,7 @@ class ExactlyOnceActions:
         }
         try:
             answer = self._waiting_for_holder(
-                lambda: self._publish_once(key=key, result=result.to_dict()), self._remaining_seconds
+                lambda: self._publish_once(key=key, result=result.to_dict()), remaining_seconds
             )
         except IdempotencyAlreadyInProgressError as error:
             raise HeldElsewhereError(f"the publish record {key} is still held after waiting") from error
@@ -288,10 +288,6 @@ class ExactlyOnceActions:
                 logger.info("Another invocation holds this record; waiting for it", extra={"delay": delay})
             self._sleep(delay)
             delay = min(delay * 2, 0.5)
-
-    def _remaining_seconds(self) -> float:
-        context = self._config.lambda_context
-        return context.get_remaining_time_in_millis() / 1000 - 5.0 if context is not None else WAIT_FOR_HOLDER_SECONDS
 
     def _publish(self, *, key: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
         message_id = self.notifier.publish(Result.from_dict(result))

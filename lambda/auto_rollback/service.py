@@ -227,7 +227,7 @@ class RollbackService:
                 return replayed
         result = _as_result(decision, base)
         if decision.verdict in {Verdict.DRY_RUN, Verdict.NOTIFY}:
-            self.actions.publish_once(result, event=event)
+            self.actions.publish_once(result, remaining, event=event)
         return result
 
     def _publish_failure(self, failed: Result) -> None:
