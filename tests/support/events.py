@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,17 @@ def alarm_event(
     tags: dict[str, str] | None = None,
     composite: bool = False,
     event_id: str | None = None,
+    included_keys: Sequence[str] | None = None,
+    excluded_keys: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """A CloudWatch "Alarm State Change" event for alarm ``name`` entering ``state`` at ``at``."""
+    """A CloudWatch "Alarm State Change" event for alarm ``name`` entering ``state`` at ``at``.
+
+    ``tags`` are the alarm's tags, and giving them turns alarm tag propagation on:
+    the event then carries what CloudWatch sends, ``alarmTags`` filtered by
+    ``included_keys`` or ``excluded_keys`` (the alarm's AlarmTagsPropagation
+    settings) and never with ``aws:`` keys, and ``alarmTagsStatus: "SUCCESS"``.
+    Without ``tags`` propagation is off and the event has neither field.
+    """
     event = copy.deepcopy(sample("alarm-composite.json" if composite else "alarm-metric.json"))
     moment = at or datetime.now(UTC)
     event["id"] = event_id or str(uuid.uuid4())
@@ -45,8 +55,44 @@ def alarm_event(
     event["detail"]["state"]["value"] = state
     event["detail"]["state"]["timestamp"] = cloudwatch_time(moment)
     if tags is not None:
-        event["detail"]["alarmTags"] = tags
+        event["detail"]["alarmTags"] = propagated_tags(tags, included_keys=included_keys, excluded_keys=excluded_keys)
+        event["detail"]["alarmTagsStatus"] = TAGS_STATUS_SUCCESS
+    elif included_keys is not None or excluded_keys is not None:
+        raise ValueError("included_keys and excluded_keys filter the alarm's tags: give tags too")
     return event
+
+
+#: alarmTagsStatus when "the tags were retrieved and any key filter was applied"
+#: (CloudWatch docs, "Alarm tags in action payloads"); the list may then be empty.
+TAGS_STATUS_SUCCESS = "SUCCESS"
+#: Reserved for AWS, never propagated.
+RESERVED_TAG_PREFIX = "aws:"
+MAX_PROPAGATION_KEYS = 50
+
+
+def propagated_tags(
+    tags: Mapping[str, str],
+    *,
+    included_keys: Sequence[str] | None = None,
+    excluded_keys: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """The subset of an alarm's tags that CloudWatch puts in ``detail.alarmTags``.
+
+    Mirrors AlarmTagsPropagation's validation: IncludedTagKeys and ExcludedTagKeys
+    exclude each other and hold 1 to 50 keys.
+    """
+    if included_keys is not None and excluded_keys is not None:
+        raise ValueError("AlarmTagsPropagation takes IncludedTagKeys or ExcludedTagKeys, not both")
+    for keys in (included_keys, excluded_keys):
+        if keys is not None and not 1 <= len(keys) <= MAX_PROPAGATION_KEYS:
+            raise ValueError(f"IncludedTagKeys / ExcludedTagKeys hold 1 to {MAX_PROPAGATION_KEYS} keys")
+    return {
+        key: value
+        for key, value in tags.items()
+        if not key.startswith(RESERVED_TAG_PREFIX)
+        and (included_keys is None or key in included_keys)
+        and (excluded_keys is None or key not in excluded_keys)
+    }
 
 
 def refresh_event(kind: str, group: str, refresh_id: str, *, event_id: str | None = None) -> dict[str, Any]:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from tests.support import cloudwatch_api
 
 #: AMIs that moto serves by default in every region (DescribeImages lists them).
 GOOD_IMAGE_ID = "ami-04681a1dbd79675a5"  # amzn2-ami-hvm-2.0.20180810-x86_64-gp2
@@ -168,11 +171,24 @@ def start_refresh(
     return refresh_id
 
 
-def make_alarm(cloudwatch: Any, name: str, *, group: str | None = None, state: str | None = "ALARM") -> str:
+def make_alarm(
+    cloudwatch: Any,
+    name: str,
+    *,
+    group: str | None = None,
+    state: str | None = "ALARM",
+    at: datetime | None = None,
+    updated_at: datetime | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> str:
     """A real metric alarm, tagged ``auto-rollback:group=<group>`` if given, put in ``state``; its ARN.
 
-    moto's ``set_alarm_state`` stamps the state change with the current time, as
-    CloudWatch does, so the order of this call and ``start_refresh`` matters.
+    Without ``at`` the state is set through SetAlarmState, which stamps it with the
+    emulator's clock, so the order of this call and ``start_refresh`` matters. With
+    ``at`` the alarm is in ``state`` since exactly ``at`` (StateTransitionedTimestamp)
+    and last updated at ``updated_at`` (default ``at``): use it whenever a scenario
+    depends on which came first. ``state=None`` leaves the alarm as CloudWatch creates
+    it, in INSUFFICIENT_DATA.
     """
     cloudwatch.put_metric_alarm(
         AlarmName=name,
@@ -183,9 +199,54 @@ def make_alarm(cloudwatch: Any, name: str, *, group: str | None = None, state: s
         EvaluationPeriods=1,
         Threshold=10,
         ComparisonOperator="GreaterThanThreshold",
-        Tags=[{"Key": "auto-rollback:group", "Value": group}] if group else [],
+        Tags=_alarm_tags(group, tags),
     )
-    if state:
-        cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="set by the test scenario")
+    _put_in_state(cloudwatch, name, state, at, updated_at)
     arn: str = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["AlarmArn"]
     return arn
+
+
+def make_composite_alarm(
+    cloudwatch: Any,
+    name: str,
+    *,
+    rule: str,
+    group: str | None = None,
+    state: str | None = "ALARM",
+    at: datetime | None = None,
+    updated_at: datetime | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> str:
+    """A real composite alarm over ``rule`` (e.g. ``ALARM(a) OR ALARM(b)``), like :func:`make_alarm`; its ARN.
+
+    The emulator never evaluates the rule: the alarm is in whatever ``state`` the
+    scenario puts it in.
+    """
+    cloudwatch.put_composite_alarm(AlarmName=name, AlarmRule=rule, Tags=_alarm_tags(group, tags))
+    _put_in_state(cloudwatch, name, state, at, updated_at)
+    described = cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm"])
+    arn: str = described["CompositeAlarms"][0]["AlarmArn"]
+    return arn
+
+
+def _alarm_tags(group: str | None, tags: Mapping[str, str] | None) -> list[dict[str, str]]:
+    merged = dict(tags or {})
+    if group:
+        merged["auto-rollback:group"] = group
+    return [{"Key": key, "Value": value} for key, value in merged.items()]
+
+
+def _put_in_state(
+    cloudwatch: Any, name: str, state: str | None, at: datetime | None, updated_at: datetime | None
+) -> None:
+    if state is None:
+        if at is not None or updated_at is not None:
+            raise ValueError("at and updated_at need a state")
+        return
+    if at is None:
+        if updated_at is not None:
+            raise ValueError("updated_at needs at")
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="set by the test scenario")
+        return
+    # Server-side: the emulator runs in this process, and SetAlarmState cannot set a time.
+    cloudwatch_api.set_state(name, state, transitioned_at=at, updated_at=updated_at)
