@@ -2,7 +2,12 @@
 # clone: they create .venv (pinned Python packages) and node_modules (pinned
 # aws-cdk CLI) on first use.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The suite runs on the Python of the Lambda runtime the stack deploys
+# (infra/function.py: RUNTIME). pyenv's install is preferred over a shim that may
+# not be active; set PYTHON=/path/to/python3.13 to use another.
+PYTHON_VERSION := 3.13
+PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION)*/bin/python$(PYTHON_VERSION)) \
+	$(shell command -v python$(PYTHON_VERSION) 2>/dev/null) python$(PYTHON_VERSION))
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
@@ -20,13 +25,17 @@ CDK := npx --no-install cdk --no-notices
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+# The stamp names the Python version, so a venv made with another one is rebuilt.
+$(VENV)/.installed-py$(PYTHON_VERSION): requirements.txt requirements-dev.txt constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(PYTHON_VERSION)".split("."))))' \
+		|| { echo "Python $(PYTHON_VERSION) is required (the Lambda runtime's); found: $(PYTHON)"; exit 1; }
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-venv: $(VENV)/.installed ## Create .venv with the pinned Python packages
+venv: $(VENV)/.installed-py$(PYTHON_VERSION) ## Create .venv with the pinned Python packages
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,8 +20,6 @@ NAMESPACE = "AutoRollback"
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE), service=SERVICE)
-
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def tracing_enabled() -> bool:
@@ -37,11 +35,11 @@ def _tracer() -> Any:
     return Tracer(service=SERVICE)
 
 
-def traced_handler(handler: _F) -> _F:
+def traced_handler[F: Callable[..., Any]](handler: F) -> F:
     """Tracer.capture_lambda_handler when tracing is on; the handler unchanged otherwise."""
     if not tracing_enabled():
         return handler
-    wrapped: _F = _tracer().capture_lambda_handler(handler, capture_response=False)
+    wrapped: F = _tracer().capture_lambda_handler(handler, capture_response=False)
     return wrapped
 
 

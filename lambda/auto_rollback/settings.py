@@ -6,9 +6,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
-from typing import TypeVar
-
-_E = TypeVar("_E", bound=Enum)
 
 
 class ConfigurationError(ValueError):
@@ -79,7 +76,7 @@ def _boolean(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     return raw == "true"
 
 
-def _choice(env: Mapping[str, str], name: str, kind: type[_E], default: str) -> _E:
+def _choice[E: Enum](env: Mapping[str, str], name: str, kind: type[E], default: str) -> E:
     raw = env.get(name, "").strip().lower() or default
     try:
         return kind(raw)
