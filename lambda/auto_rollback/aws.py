@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
 from botocore.config import Config
@@ -28,6 +28,7 @@ from auto_rollback.facts import (
     GroupTags,
     RefreshFacts,
 )
+from auto_rollback.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient
@@ -97,6 +98,7 @@ class AwsGateway:
                 name=name,
                 mode=GroupMode.from_tag(tags.get(MODE_TAG)),
                 alarm_prefix=tags.get(ALARM_PREFIX_TAG) or None,
+                unrecognised_mode=_unrecognised(tags.get(MODE_TAG)),
             )
             for name, tags in collected.items()
         }
@@ -120,13 +122,13 @@ class AwsGateway:
         return _refresh_facts(refreshes[0]) if refreshes else None
 
     def alarms_in_alarm(self, changed_since: datetime | None) -> Iterator[AlarmFacts]:
-        """Metric and composite alarms now in ALARM whose state changed at or after ``changed_since``."""
+        """Metric and composite alarms now in ALARM that entered ALARM at or after ``changed_since``."""
         paginator = self.cloudwatch.get_paginator("describe_alarms")
         pages = paginator.paginate(StateValue="ALARM", AlarmTypes=["MetricAlarm", "CompositeAlarm"])
         for page in pages:
             alarms: Iterable[Any] = [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]
             for alarm in alarms:
-                changed_at = alarm["StateUpdatedTimestamp"]
+                changed_at = _state_changed_at(alarm)
                 if changed_since is None or changed_at >= changed_since:
                     yield AlarmFacts(
                         name=alarm["AlarmName"],
@@ -178,6 +180,26 @@ def _backoff_delays(base: float = 0.2, cap: float = 5.0) -> Iterator[float]:
     while True:
         yield random.uniform(0, min(cap, base * 2**attempt))  # noqa: S311 - jitter, not cryptography
         attempt += 1
+
+
+def _state_changed_at(alarm: Any) -> datetime:
+    """When the alarm entered its current state.
+
+    ``StateTransitionedTimestamp``, not ``StateUpdatedTimestamp``: the latter also
+    moves when a metric alarm's EvaluationState changes and on any update of a
+    composite alarm, so an alarm in ALARM since before a refresh would look new.
+    """
+    transitioned = alarm.get("StateTransitionedTimestamp")
+    if transitioned is None:  # not in AWS's answers today; an older API version lacked it
+        logger.warning("DescribeAlarms gave no StateTransitionedTimestamp", extra={"alarm": alarm.get("AlarmName")})
+        return cast(datetime, alarm["StateUpdatedTimestamp"])
+    return cast(datetime, transitioned)
+
+
+def _unrecognised(mode_tag: str | None) -> str | None:
+    if mode_tag is None or GroupMode.from_tag(mode_tag) is not GroupMode.DISABLED:
+        return None
+    return None if mode_tag == GroupMode.DISABLED.value else mode_tag
 
 
 def _refresh_facts(refresh: Any) -> RefreshFacts:

@@ -35,6 +35,7 @@ class Decision:
 NOT_ALARM_STATE = "not-alarm-state"
 NO_LINKED_GROUP = "no-linked-group"
 GROUP_NOT_ENABLED = "group-not-enabled"
+OPT_IN_NOT_EXACT = "opt-in-tag-not-exact"
 NO_ACTIVE_REFRESH = "no-active-refresh"
 REFRESH_CANCELLING = "refresh-cancelling"
 ROLLBACK_IN_PROGRESS = "rollback-in-progress"
@@ -70,6 +71,16 @@ def linked_groups(alarm_name: str, alarm_tags: Mapping[str, str], groups: Mappin
     return linked
 
 
+def tags_settle_link(event_tags: Mapping[str, str]) -> bool:
+    """Whether the tags an alarm event carries are enough to know which group the alarm watches.
+
+    With alarm tag propagation, ``alarmTags`` may be a filtered subset of the alarm's
+    tags (``IncludedTagKeys`` / ``ExcludedTagKeys``): a missing group tag means only
+    that it was not propagated, so the alarm's own tags must be read.
+    """
+    return bool(event_tags.get(ALARM_GROUP_TAG, "").strip())
+
+
 def alarm_links_to(alarm: AlarmFacts, group: GroupTags, tags_of: Callable[[str], Mapping[str, str]]) -> bool:
     """Whether one alarm watches the group; looks the alarm's tags up only when the prefix does not say."""
     if group.alarm_prefix and alarm.name.startswith(group.alarm_prefix):
@@ -88,6 +99,22 @@ def first_firing_alarm(
     return next((a for a in candidates if alarm_links_to(a, group, tags_of)), None)
 
 
+def not_enabled(group: GroupTags) -> Decision:
+    """Why a disabled group is left alone: no opt-in, or an opt-in value that is not exact."""
+    return Decision(Verdict.SKIP, OPT_IN_NOT_EXACT if group.meant_mode else GROUP_NOT_ENABLED)
+
+
+def not_enabled_summary(group: GroupTags) -> str:
+    """For people: what an inexact ``auto-rollback`` tag value means, and how to fix it."""
+    if not group.meant_mode:
+        return "The group is not opted in (no auto-rollback tag)."
+    return (
+        f"The group's auto-rollback tag is {group.unrecognised_mode!r}, not exactly "
+        f"{group.meant_mode.value!r}, so the group is NOT protected. Only the exact values "
+        f"'{GroupMode.ENABLED.value}' and '{GroupMode.DRY_RUN.value}' opt a group in, as in the IAM policy."
+    )
+
+
 def decide_rollback(  # noqa: PLR0911 - one return per row of the decision table
     *,
     group: GroupTags,
@@ -102,7 +129,7 @@ def decide_rollback(  # noqa: PLR0911 - one return per row of the decision table
     finer than the event's ``time``); None for a manual request, which has no alarm.
     """
     if group.mode is GroupMode.DISABLED:
-        return Decision(Verdict.SKIP, GROUP_NOT_ENABLED)
+        return not_enabled(group)
     refresh_state = refresh_can_roll_back(refresh)
     if refresh_state is not None:
         return refresh_state
@@ -132,9 +159,15 @@ def refresh_can_roll_back(refresh: RefreshFacts | None) -> Decision | None:
 
 
 def decide_lifecycle(group: GroupTags, event_type: RefreshEventType) -> Decision:
-    """Lifecycle events are news for opted-in groups only."""
+    """Lifecycle events are news for opted-in groups only.
+
+    One exception: a refresh starting on a group whose opt-in value is a near miss
+    (``Enabled``, ``enabled ``) is news, because its owner believes it is protected.
+    """
     if group.mode is GroupMode.DISABLED:
-        return Decision(Verdict.SKIP, GROUP_NOT_ENABLED)
+        if group.meant_mode and event_type is RefreshEventType.STARTED:
+            return Decision(Verdict.NOTIFY, OPT_IN_NOT_EXACT)
+        return not_enabled(group)
     return Decision(Verdict.NOTIFY, _LIFECYCLE_REASONS[event_type])
 
 

@@ -30,11 +30,27 @@ class GroupMode(StrEnum):
 
     @classmethod
     def from_tag(cls, value: str | None) -> GroupMode:
-        """Anything but a known value is disabled: the function never guesses consent."""
+        """Exactly a known value, or disabled: the function never guesses consent.
+
+        Exact on purpose: the IAM policy that allows the rollback compares the tag
+        with ``StringEquals`` (case-sensitive, no trimming). A looser match here would
+        decide to roll back a group that IAM then refuses to touch.
+        """
         try:
-            return cls((value or "").strip().lower())
+            return cls(value or "")
         except ValueError:
             return cls.DISABLED
+
+    @classmethod
+    def near_miss(cls, value: str | None) -> GroupMode | None:
+        """The mode an owner most likely meant by a value that is not exact (``Enabled``, ``enabled ``)."""
+        if value is None or cls.from_tag(value) is not cls.DISABLED:
+            return None
+        try:
+            meant = cls(" ".join(value.split()).lower())
+        except ValueError:
+            return None
+        return None if meant is cls.DISABLED else meant
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,13 @@ class GroupTags:
     name: str
     mode: GroupMode = GroupMode.DISABLED
     alarm_prefix: str | None = None
+    #: The ``auto-rollback`` tag's value as written, when it is not exactly a known mode.
+    unrecognised_mode: str | None = None
+
+    @property
+    def meant_mode(self) -> GroupMode | None:
+        """The mode a near-miss tag value was probably meant to set (it does not set it)."""
+        return GroupMode.near_miss(self.unrecognised_mode)
 
 
 @dataclass(frozen=True)

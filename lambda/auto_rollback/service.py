@@ -69,8 +69,11 @@ class RollbackService:
         base = Result(Outcome.SKIPPED, "", trigger.describe(), dry_run=self.settings.dry_run)
         if not rules.alarm_state_acts(trigger.state, self.settings.insufficient_data_action):
             return [base.with_outcome(Outcome.SKIPPED, rules.NOT_ALARM_STATE, summary=f"The alarm is {trigger.state}.")]
+        event_tags = trigger.alarm_tags
         alarm_tags = (
-            trigger.alarm_tags if trigger.alarm_tags is not None else self.gateway.alarm_tags(trigger.alarm_arn)
+            event_tags
+            if event_tags is not None and rules.tags_settle_link(event_tags)
+            else self.gateway.alarm_tags(trigger.alarm_arn)
         )
         groups = self.gateway.opted_in_groups()
         names = rules.linked_groups(trigger.alarm_name, alarm_tags, groups)
@@ -99,7 +102,7 @@ class RollbackService:
         dry_run_requested: bool = False,
     ) -> Result:
         if group.mode is GroupMode.DISABLED:  # decided before reading the refresh: saves a call
-            return self._apply(Decision(Verdict.SKIP, rules.GROUP_NOT_ENABLED), base, remaining)
+            return self._not_enabled(group, base, remaining)
         refresh = self.gateway.latest_refresh(group.name)
         decision = rules.decide_rollback(
             group=group,
@@ -123,7 +126,10 @@ class RollbackService:
             dry_run=self.settings.dry_run or group.mode is GroupMode.DRY_RUN,
         )
         if group.mode is GroupMode.DISABLED:
-            return self._apply(Decision(Verdict.SKIP, rules.GROUP_NOT_ENABLED), base, remaining)
+            decision = rules.decide_lifecycle(group, trigger.event_type)
+            if decision.verdict is Verdict.NOTIFY:
+                base = replace(base, severity=Severity.MEDIUM, details={"autoRollbackTag": group.unrecognised_mode})
+            return self._not_enabled(group, base, remaining, decision, event=trigger.event_type.detail_type)
         refresh = self.gateway.latest_refresh(group.name, trigger.instance_refresh_id)
         base = _with_refresh(base, refresh)
         if trigger.event_type in _ALARM_CHECK_EVENTS:
@@ -195,7 +201,7 @@ class RollbackService:
     def _evaluate(self, base: Result, group: GroupTags) -> Result:
         """What an alarm event would get now, without changing or publishing anything."""
         if group.mode is GroupMode.DISABLED:
-            return _as_result(Decision(Verdict.SKIP, rules.GROUP_NOT_ENABLED), base)
+            return _as_result(rules.not_enabled(group), replace(base, summary=rules.not_enabled_summary(group)))
         refresh = self.gateway.latest_refresh(group.name)
         decision, alarm = self._firing_alarm_decision(group, refresh, dry_run_setting=True)
         result = _as_result(decision, _with_refresh(base, refresh))
@@ -208,6 +214,24 @@ class RollbackService:
         )
 
     # --- acting on a decision -------------------------------------------------------------------------------
+
+    def _not_enabled(
+        self,
+        group: GroupTags,
+        base: Result,
+        remaining: Callable[[], float],
+        decision: Decision | None = None,
+        *,
+        event: str = "",
+    ) -> Result:
+        """Leave a group that is not opted in alone, saying so plainly when its opt-in value is a near miss."""
+        if group.meant_mode:
+            logger.warning(
+                "The group's auto-rollback tag is not exactly a known value: the group is not protected",
+                extra={"group": group.name, "autoRollbackTag": group.unrecognised_mode},
+            )
+            base = replace(base, summary=rules.not_enabled_summary(group))
+        return self._apply(decision or rules.not_enabled(group), base, remaining, event=event)
 
     def _apply(self, decision: Decision, base: Result, remaining: Callable[[], float], *, event: str = "") -> Result:
         if decision.verdict is Verdict.ROLLBACK:

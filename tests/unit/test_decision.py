@@ -127,10 +127,58 @@ def test_manual_request_has_no_alarm_time_to_compare() -> None:
     assert decided == Decision(Verdict.ROLLBACK, "manual-request")
 
 
-@pytest.mark.parametrize("tag", ["", "ENABLED ", "yes", None])
-def test_unknown_mode_tags_mean_disabled_except_case_and_spaces(tag: str | None) -> None:
-    expected = GroupMode.ENABLED if tag and tag.strip().lower() == "enabled" else GroupMode.DISABLED
-    assert GroupMode.from_tag(tag) is expected
+@pytest.mark.parametrize(
+    ("tag", "mode", "meant"),
+    [
+        ("enabled", GroupMode.ENABLED, None),
+        ("dry-run", GroupMode.DRY_RUN, None),
+        ("disabled", GroupMode.DISABLED, None),
+        ("Enabled", GroupMode.DISABLED, GroupMode.ENABLED),
+        ("enabled ", GroupMode.DISABLED, GroupMode.ENABLED),
+        (" ENABLED\u00a0", GroupMode.DISABLED, GroupMode.ENABLED),
+        ("Dry-Run", GroupMode.DISABLED, GroupMode.DRY_RUN),
+        ("Disabled ", GroupMode.DISABLED, None),
+        ("", GroupMode.DISABLED, None),
+        ("yes", GroupMode.DISABLED, None),
+        (None, GroupMode.DISABLED, None),
+    ],
+)
+def test_only_the_exact_opt_in_values_count_and_near_misses_are_named(
+    tag: str | None, mode: GroupMode, meant: GroupMode | None
+) -> None:
+    # The IAM condition compares the tag with StringEquals: exact, case-sensitive, untrimmed
+    assert GroupMode.from_tag(tag) is mode
+    assert GroupMode.near_miss(tag) is meant
+
+
+def test_a_near_miss_group_is_skipped_with_its_own_reason_and_a_refresh_start_is_news() -> None:
+    # Given a group whose owner wrote "Enabled"
+    group = GroupTags("web-prod", GroupMode.DISABLED, None, unrecognised_mode="Enabled")
+    # When an alarm asks for a rollback, or its refresh starts
+    rollback = rules.decide_rollback(group=group, refresh=refresh(), signal_at=STARTED, dry_run_setting=False)
+    started = rules.decide_lifecycle(group, RefreshEventType.STARTED)
+    succeeded = rules.decide_lifecycle(group, RefreshEventType.SUCCEEDED)
+    # Then nothing is rolled back, and the start of an unprotected refresh is published
+    assert rollback == Decision(Verdict.SKIP, rules.OPT_IN_NOT_EXACT)
+    assert started == Decision(Verdict.NOTIFY, rules.OPT_IN_NOT_EXACT)
+    assert succeeded == Decision(Verdict.SKIP, rules.OPT_IN_NOT_EXACT)
+    assert "'Enabled'" in rules.not_enabled_summary(group)
+    assert "NOT protected" in rules.not_enabled_summary(group)
+
+
+@pytest.mark.parametrize(
+    ("event_tags", "settled"),
+    [
+        ({"auto-rollback:group": "web-prod"}, True),
+        ({"team": "web"}, False),  # filtered by IncludedTagKeys / ExcludedTagKeys: look the alarm up
+        ({}, False),
+        ({"auto-rollback:group": " "}, False),
+    ],
+)
+def test_event_tags_settle_the_link_only_when_they_carry_the_group_tag(
+    event_tags: dict[str, str], settled: bool
+) -> None:
+    assert rules.tags_settle_link(event_tags) is settled
 
 
 def test_first_firing_alarm_prefers_prefix_and_looks_tags_up_lazily() -> None:
