@@ -36,7 +36,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyItemNotFoundError,
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from auto_rollback.aws import CLIENT_CONFIG, AwsGateway, error_code
 from auto_rollback.notification import Notifier
@@ -199,33 +199,47 @@ class ExactlyOnceActions:
             return _recovered(result).to_dict()
         try:
             self.gateway.rollback(group, remaining_seconds)
-        except ClientError as error:
-            code = error_code(error)
+        except (ClientError, BotoCoreError) as error:
+            code = error_code(error) if isinstance(error, ClientError) else ""
             if code == "IrreversibleInstanceRefresh":
                 return self._fall_back(result, group, remaining_seconds, aws_message=_message(error)).to_dict()
             if code == "ActiveInstanceRefreshNotFound":
-                return self._refused_as_inactive(result, group, ROLLING_BACK_STATUSES).to_dict()
-            raise
+                return (self._seen_done(_started(result), group, ROLLING_BACK_STATUSES) or _ended(result)).to_dict()
+            return self._confirm_or_raise(error, _started(result), group, ROLLING_BACK_STATUSES).to_dict()
         return _started(result).to_dict()
 
-    def _refused_as_inactive(self, result: Result, group: str, acted_statuses: frozenset[str]) -> Result:
-        """AWS found no active refresh: it ended, or an earlier attempt of this very call got through.
+    def _seen_done(self, done: Result, group: str, acted_statuses: frozenset[str]) -> Result | None:
+        """``done`` if the refresh now shows the change (rolling back, or cancelling for the fallback).
 
-        A connection reset or timeout after AWS applied the call makes botocore send it
-        again, and the second attempt is refused. The refresh's state tells which: if it
-        is rolling back (or cancelling, for the fallback) the call is reported as done.
+        Asked when AWS refused the call as the refresh is no longer active (a connection
+        reset after AWS applied it made botocore send it again, and the second attempt
+        was refused), and when every answer to the call was lost.
         """
-        now = self.gateway.latest_refresh(group, result.instance_refresh_id or None)
+        now = self.gateway.latest_refresh(group, done.instance_refresh_id or None)
         if now is None or now.status not in acted_statuses:
-            return _ended(result)
+            return None
         logger.warning(
-            "The call was refused as the refresh is no longer active, and it shows the change: reporting it as done",
+            "The call's answer was lost or refused, and the refresh shows the change: reporting it as done",
             extra={"group": group, "refreshStatus": now.status},
         )
-        confirmed = {**result.details, "confirmedBy": "DescribeInstanceRefreshes", "refreshStatusSeen": now.status}
-        if acted_statuses is CANCELLED_STATUSES:
-            return replace(result, refresh_status=now.status, details=confirmed)
-        return replace(_started(result), refresh_status=now.status, details=confirmed)
+        return _confirmed(done, now.status)
+
+    def _confirm_or_raise(self, error: Exception, done: Result, group: str, acted_statuses: frozenset[str]) -> Result:
+        """``done`` if the refresh shows it, else the call's own error (the event is then retried).
+
+        A closed connection or a read timeout says nothing about whether AWS applied
+        the call: botocore's retries may all have lost their answers after the first
+        one got through. Reporting FAILED then would tell the on-call that a rollback
+        which started did not.
+        """
+        try:
+            seen = self._seen_done(done, group, acted_statuses)
+        except Exception:
+            logger.exception("Could not read the refresh to confirm a call that failed")
+            raise error from None
+        if seen is None:
+            raise error
+        return seen
 
     def _fall_back(
         self, result: Result, group: str, remaining_seconds: Callable[[], float], aws_message: str
@@ -239,11 +253,10 @@ class ExactlyOnceActions:
             )
         try:
             self.gateway.cancel(group, remaining_seconds)
-        except ClientError as error:
-            if error_code(error) == "ActiveInstanceRefreshNotFound":
-                cancelled = self._refused_as_inactive(_cancelled(result, aws_message), group, CANCELLED_STATUSES)
-                return cancelled if cancelled.outcome is Outcome.CANCELLED else _ended(result)
-            raise
+        except (ClientError, BotoCoreError) as error:
+            if isinstance(error, ClientError) and error_code(error) == "ActiveInstanceRefreshNotFound":
+                return self._seen_done(_cancelled(result, aws_message), group, CANCELLED_STATUSES) or _ended(result)
+            return self._confirm_or_raise(error, _cancelled(result, aws_message), group, CANCELLED_STATUSES)
         return _cancelled(result, aws_message)
 
     # --- the notification -----------------------------------------------------------------------------------
@@ -342,6 +355,12 @@ def _already_handled(base: Result, original: Result) -> Result:
     )
 
 
+def _confirmed(done: Result, status_seen: str) -> Result:
+    """``done``, as the refresh (not the call's answer) showed it was done."""
+    details = {**done.details, "confirmedBy": "DescribeInstanceRefreshes", "refreshStatusSeen": status_seen}
+    return replace(done, refresh_status=status_seen, details=details)
+
+
 def _ended(result: Result) -> Result:
     return result.with_outcome(
         Outcome.SKIPPED,
@@ -360,5 +379,7 @@ def _failed(base: Result, error: Exception) -> Result:
     )
 
 
-def _message(error: ClientError) -> str:
+def _message(error: Exception) -> str:
+    if not isinstance(error, ClientError):
+        return str(error)
     return str(error.response.get("Error", {}).get("Message", "")) or error_code(error)
