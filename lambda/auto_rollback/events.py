@@ -29,6 +29,11 @@ _MAX_TEXT = 1024
 _MAX_ID = 255
 _MANUAL_FIELDS = frozenset({"action", "autoScalingGroupName", "reason", "dryRun"})
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+# What each service's API refuses in a name; anything else is a name AWS may send us.
+# CloudWatch (PutMetricAlarm): UTF-8, no ASCII control characters.
+_NOT_IN_ALARM_NAMES = _CONTROL_CHARS
+# Auto Scaling (botocore model, XmlStringMaxLen255): the XML character range.
+_NOT_IN_GROUP_NAMES = re.compile("[^\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff\r\n\t]")
 
 
 class InvalidEventError(ValueError):
@@ -156,7 +161,7 @@ def _parse_alarm(event: dict[str, Any]) -> AlarmTrigger:
     value = _text(state, "value", "detail.state.value")
     if value not in ALARM_STATES:
         raise InvalidEventError("detail.state.value", f"expected one of {', '.join(ALARM_STATES)}, got {_shown(value)}")
-    name = _name(detail, "alarmName", "detail.alarmName")
+    name = _name(detail, "alarmName", "detail.alarmName", refused=_NOT_IN_ALARM_NAMES)
     region = _text(event, "region", "region", limit=64)
     account = _text(event, "account", "account", limit=32)
     configuration = detail.get("configuration")
@@ -192,7 +197,9 @@ def _parse_refresh(event: dict[str, Any], detail_type: str) -> RefreshTrigger:
     return RefreshTrigger(
         event_id=_text(event, "id", "id", limit=_MAX_ID),
         event_type=event_type,
-        auto_scaling_group_name=_name(detail, "AutoScalingGroupName", "detail.AutoScalingGroupName"),
+        auto_scaling_group_name=_name(
+            detail, "AutoScalingGroupName", "detail.AutoScalingGroupName", refused=_NOT_IN_GROUP_NAMES
+        ),
         instance_refresh_id=_text(detail, "InstanceRefreshId", "detail.InstanceRefreshId", limit=_MAX_ID),
         region=_text(event, "region", "region", limit=64),
         account=_text(event, "account", "account", limit=32),
@@ -217,7 +224,9 @@ def _parse_manual(event: dict[str, Any]) -> ManualTrigger:
         raise InvalidEventError("dryRun", f"expected true or false, got {_type_name(dry_run)}")
     return ManualTrigger(
         action=parsed_action,
-        auto_scaling_group_name=_name(event, "autoScalingGroupName", "autoScalingGroupName"),
+        auto_scaling_group_name=_name(
+            event, "autoScalingGroupName", "autoScalingGroupName", refused=_NOT_IN_GROUP_NAMES
+        ),
         reason=_optional_text(event, "reason", "reason", limit=_MAX_TEXT) or "manual invoke",
         dry_run=dry_run,
     )
@@ -258,13 +267,18 @@ def _optional_text(container: Mapping[str, Any], key: str, path: str, *, limit: 
     return value
 
 
-def _name(container: Mapping[str, Any], key: str, path: str) -> str:
-    """A group or alarm name: AWS allows spaces, never control characters or surrogates."""
+def _name(container: Mapping[str, Any], key: str, path: str, *, refused: re.Pattern[str]) -> str:
+    """A group or alarm name: refused only for what the service itself refuses in names.
+
+    Spaces, no-break spaces and letters of any script are valid; names are made safe
+    where they are displayed (notification.py), not rejected here.
+    """
     value = _text(container, key, path, limit=_MAX_NAME)
-    if _CONTROL_CHARS.search(value):
-        raise InvalidEventError(path, "contains control characters")
-    if not value.isprintable() or _has_surrogates(value):
-        raise InvalidEventError(path, "contains characters AWS does not allow in names")
+    if _has_surrogates(value):
+        raise InvalidEventError(path, "is not valid Unicode")
+    bad = refused.search(value)
+    if bad:
+        raise InvalidEventError(path, f"contains {_shown(bad.group())}, which AWS does not allow in this name")
     return value
 
 

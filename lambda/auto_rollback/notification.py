@@ -34,6 +34,11 @@ SUBJECT_LIMIT = 100
 FIELD_LIMIT = 4096
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# In the email, one value is one line: anything a mail reader may break a line on
+# becomes a space, and controls or bidirectional overrides (which can make text
+# read as something else) become '?', so no input can add a line or a field.
+_LINE_BREAKS = re.compile("[\n\r\t\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_INVISIBLE_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -117,23 +122,34 @@ class Notifier:
 def _email_text(body: dict[str, Any]) -> str:
     trigger = body.get("trigger") or {}
     lines = [
-        f"auto-rollback: {body['outcome']} for Auto Scaling group {body.get('autoScalingGroupName') or '-'}",
-        "",
-        f"Reason:            {body['reason']}",
+        ("auto-rollback:", f"{body['outcome']} for Auto Scaling group {body.get('autoScalingGroupName') or '-'}"),
+        ("", ""),
+        ("Reason:", body["reason"]),
     ]
     if body.get("summary"):
-        lines.append(f"What happened:     {body['summary']}")
+        lines.append(("What happened:", body["summary"]))
     lines += [
-        f"Instance refresh:  {body.get('instanceRefreshId') or '-'} ({body.get('refreshStatus') or 'unknown status'})",
-        f"Severity:          {body['severity']}",
-        f"Dry run:           {'yes, nothing was changed' if body['dryRun'] else 'no'}",
-        f"Trigger:           {json.dumps(trigger, sort_keys=True)}",
-        f"Account / region:  {body['account']} / {body['region']}",
-        f"Time:              {body['time']}",
+        (
+            "Instance refresh:",
+            f"{body.get('instanceRefreshId') or '-'} ({body.get('refreshStatus') or 'unknown status'})",
+        ),
+        ("Severity:", body["severity"]),
+        ("Dry run:", "yes, nothing was changed" if body["dryRun"] else "no"),
+        ("Trigger:", json.dumps(trigger, sort_keys=True)),
+        ("Account / region:", f"{body['account']} / {body['region']}"),
+        ("Time:", body["time"]),
     ]
     if body.get("consoleUrl"):
-        lines.append(f"Console:           {body['consoleUrl']}")
-    return "\n".join(lines) + "\n"
+        lines.append(("Console:", body["consoleUrl"]))
+    first, *rest = lines
+    text = [f"{first[0]} {_one_line(first[1])}"]
+    text += [f"{label:<19}{_one_line(str(value))}".rstrip() for label, value in rest]
+    return "\n".join(text) + "\n"
+
+
+def _one_line(text: str) -> str:
+    """Untrusted text as exactly one line of the email."""
+    return _INVISIBLE_CONTROL.sub("?", _LINE_BREAKS.sub(" ", text))
 
 
 def _bounded(value: Any) -> Any:

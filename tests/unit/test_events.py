@@ -115,6 +115,12 @@ _DELETE = object()
         ("manual-rollback.json", ["autoScalingGroupName"], _DELETE, "autoScalingGroupName"),
         ("manual-rollback.json", ["autoScalingGroupName"], "", "autoScalingGroupName"),
         ("manual-rollback.json", ["reason"], {"a": 1}, "reason"),
+        ("manual-rollback.json", ["autoScalingGroupName"], "web\x00prod", "autoScalingGroupName"),
+        ("manual-rollback.json", ["autoScalingGroupName"], "web\ufffeprod", "autoScalingGroupName"),
+        ("refresh-started.json", ["detail", "AutoScalingGroupName"], "web\x1bprod", "detail.AutoScalingGroupName"),
+        ("alarm-metric.json", ["detail", "alarmName"], "a\tb", "detail.alarmName"),
+        ("alarm-metric.json", ["detail", "alarmName"], "a\x7fb", "detail.alarmName"),
+        ("alarm-metric.json", ["detail", "alarmName"], "a\ud800b", "detail.alarmName"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field(name: str, path: list[str], value: Any, field: str) -> None:
@@ -137,3 +143,28 @@ def test_error_messages_do_not_echo_hostile_text() -> None:
     message = str(refused.value)
     assert len(message) < 200
     assert "\n" not in message and "\x00" not in message
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Café 5xx",
+        "Größe-Fehler",
+        "日本語のアラーム",
+        "web\u00a0prod 5xx",  # no-break space
+        "web\u200dprod",  # zero-width joiner: a format character, not a control character
+        "latency 🚀 p99",
+        "x" * 255,
+    ],
+)
+def test_alarm_names_cloudwatch_accepts_are_accepted(name: str) -> None:
+    # CloudWatch refuses only ASCII control characters in alarm names (PutMetricAlarm)
+    trigger = parse_event(_mutated("alarm-metric.json", ["detail", "alarmName"], name))
+    assert isinstance(trigger, AlarmTrigger) and trigger.alarm_name == name
+
+
+@pytest.mark.parametrize("name", ["Café-web", "web\u00a0prod", "web\tprod", "グループ"])
+def test_group_names_within_the_auto_scaling_models_pattern_are_accepted(name: str) -> None:
+    # botocore's autoscaling model: XmlStringMaxLen255, the XML character range
+    trigger = parse_event(_mutated("refresh-started.json", ["detail", "AutoScalingGroupName"], name))
+    assert isinstance(trigger, RefreshTrigger) and trigger.auto_scaling_group_name == name

@@ -85,3 +85,46 @@ def test_huge_untrusted_text_is_capped() -> None:
 
 def test_console_url_escapes_the_group_name() -> None:
     assert "id=web%20prod%23x;" in console_url("web prod#x", "us-east-1")
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "maintenance\nDry run:           yes, nothing was changed",
+        "maintenance\r\nSeverity:          info",
+        "maintenance\u2028Dry run: yes",
+        "maintenance\x85Dry run: yes",
+        "maintenance\x0bDry run: yes",
+        "maintenance \u202eon nur yrD",
+    ],
+)
+def test_no_input_can_add_a_line_or_a_field_to_the_email(forged: str) -> None:
+    # Given an operator's reason (or a group name) that tries to forge a line of the email
+    manual = result(
+        trigger={"type": "manual", "action": "rollback", "reason": forged},
+        summary=f"Operator request: {forged}",
+        auto_scaling_group_name=f"web-prod{forged}",
+    )
+    # When the email is written
+    email = build_notification(manual, account="123456789012", region="eu-west-1").email
+    # Then it has exactly its own lines, each field once, and no invisible reordering of text
+    lines = email.splitlines()
+    assert len(lines) == len(email.split("\n")) - 1
+    assert sum(line.startswith("Dry run:") for line in lines) == 1
+    assert sum(line.startswith("Severity:") for line in lines) == 1
+    assert "Dry run:           no" in lines
+    assert "\u202e" not in email
+    assert all(line.startswith(LABELS) or line == "" for line in lines[1:])
+
+
+LABELS = (
+    "Reason:",
+    "What happened:",
+    "Instance refresh:",
+    "Severity:",
+    "Dry run:",
+    "Trigger:",
+    "Account / region:",
+    "Time:",
+    "Console:",
+)
