@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -30,9 +31,16 @@ class World:
             tags["auto-rollback"] = mode
         return make_fleet(self.ec2, self.autoscaling, name, tags=tags, **kwargs)
 
-    def alarm(self, name: str, *, group: str | None = None, state: str | None = "ALARM") -> str:
-        """A real metric alarm, optionally tagged to a group and put in ``state``; its ARN."""
-        return make_alarm(self.cloudwatch, name, group=group, state=state)
+    def alarm(
+        self, name: str, *, group: str | None = None, state: str | None = "ALARM", at: datetime | None = None
+    ) -> str:
+        """A real metric alarm, optionally tagged to a group and put in ``state`` (since ``at``); its ARN."""
+        return make_alarm(self.cloudwatch, name, group=group, state=state, at=at)
+
+    def refresh_started_at(self, group: str = "web-prod") -> datetime:
+        """The StartTime AWS reports for the group's latest refresh: the time scenarios are set against."""
+        start: datetime = refresh_api.refreshes(group)[0]["StartTime"]
+        return start
 
     def rollback_calls(self, group: str | None = None) -> list[refresh_api.CallRecord]:
         return refresh_api.calls(refresh_api.ROLLBACK, group)

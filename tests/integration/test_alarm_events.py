@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -131,11 +131,23 @@ def test_every_active_status_can_be_rolled_back(world: World, status: str) -> No
 
 
 def test_alarm_that_fired_before_the_refresh_started_is_skipped(world: World) -> None:
+    # Given a refresh, and an alarm that entered ALARM one millisecond before its StartTime
     start_refresh(world.autoscaling, world.fleet("web-prod"))
-    before = datetime.now(UTC) - timedelta(minutes=5)
+    before = world.refresh_started_at() - timedelta(milliseconds=1)
+    # When the alarm's event arrives
     result = invoke(alarm_event("web-prod-5xx", at=before, tags={"auto-rollback:group": "web-prod"}))
+    # Then it is not blamed on the refresh
     assert (result["outcome"], result["reason"]) == ("SKIPPED", "alarm-predates-refresh")
     assert world.mutating_calls() == []
+
+
+def test_alarm_that_fired_in_the_refreshs_first_second_is_blamed_on_it(world: World) -> None:
+    # AWS reports StartTime in whole seconds; an alarm at that very second counts as after the start
+    start_refresh(world.autoscaling, world.fleet("web-prod"))
+    started = world.refresh_started_at()
+    assert started.microsecond == 0
+    result = invoke(alarm_event("web-prod-5xx", at=started, tags={"auto-rollback:group": "web-prod"}))
+    assert result["outcome"] == "ROLLBACK_STARTED"
 
 
 def test_dry_run_setting_publishes_and_changes_nothing(configure: Callable[..., World]) -> None:

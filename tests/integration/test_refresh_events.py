@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from datetime import timedelta
 
 import pytest
 
@@ -19,8 +19,7 @@ def test_checkpoint_rolls_back_when_a_linked_alarm_is_already_in_alarm(world: Wo
     fleet = world.fleet("web-prod", tags={"auto-rollback:alarm-prefix": "web-prod-"})
     refresh_id = start_refresh(world.autoscaling, fleet)
     refresh_api.advance("web-prod", "Baking" if kind == "started-baking" else "InProgress", percentage=50)
-    time.sleep(0.01)
-    world.alarm("web-prod-latency")
+    world.alarm("web-prod-latency", at=world.refresh_started_at() + timedelta(seconds=20))
     # When the checkpoint event arrives (an alarm already in ALARM sends no new event)
     result = invoke(refresh_event(kind, "web-prod", refresh_id))
     # Then the function finds the firing alarm and rolls back
@@ -35,18 +34,17 @@ def test_checkpoint_rolls_back_when_a_linked_alarm_is_already_in_alarm(world: Wo
 
 def test_checkpoint_finds_alarms_linked_by_tag(world: World) -> None:
     refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod"))
-    time.sleep(0.01)
-    world.alarm("p99 latency", group="web-prod")
-    world.alarm("unrelated", group="other-group")
+    after = world.refresh_started_at() + timedelta(seconds=20)
+    world.alarm("p99 latency", group="web-prod", at=after)
+    world.alarm("unrelated", group="other-group", at=after)
     result = invoke(refresh_event("checkpoint-reached", "web-prod", refresh_id))
     assert result["outcome"] == "ROLLBACK_STARTED"
     assert result["details"]["firingAlarm"]["alarmName"] == "p99 latency"
 
 
 def test_checkpoint_ignores_alarms_that_fired_before_the_refresh(world: World) -> None:
-    world.alarm("web-prod-latency", group="web-prod")
-    time.sleep(0.01)
     refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod"))
+    world.alarm("web-prod-latency", group="web-prod", at=world.refresh_started_at() - timedelta(milliseconds=1))
     result = invoke(refresh_event("checkpoint-reached", "web-prod", refresh_id))
     assert (result["outcome"], result["reason"]) == ("SKIPPED", "no-linked-alarm-in-alarm")
     assert world.mutating_calls() == []
