@@ -24,9 +24,14 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 REGISTRY_NAME = "lambda-testevent-schemas"
-#: The sample manual events the function's tests use are the ones offered in the console.
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "tests" / "events"
-EXAMPLES = {"rollback": "manual-rollback.json", "evaluate": "manual-evaluate.json"}
+#: What the console offers, kept beside the function's sample events (tests/unit
+#: parses every file there). These are not the samples the function's tests roll
+#: web-prod back with: a shared event is two clicks from a real rollback, so it
+#: names no real group and the rollback one is a dry run until someone edits both.
+EXAMPLES = {"rollback": "manual-console-rollback.json", "evaluate": "manual-console-evaluate.json"}
+#: The group name the console events carry until the operator replaces it.
+PLACEHOLDER_GROUP = "REPLACE-WITH-YOUR-GROUP-NAME"
 
 #: The id CDK gives the one Lambda function that serves every AwsCustomResource in a stack.
 _AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"

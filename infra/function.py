@@ -2,39 +2,40 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import jsii
 from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from auto_rollback.facts import MODE_TAG, GroupMode
+from infra import LAMBDA_DIR
 from infra.config import LATEST, Settings
 
-#: The directory shipped as the function's code: it holds the package
-#: ``auto_rollback`` and nothing else is bundled (boto3 is in the runtime,
-#: Powertools in the AWS-managed layer), so no Docker is needed to build it.
-LAMBDA_DIR = Path(__file__).resolve().parent.parent / "lambda"
+# LAMBDA_DIR (infra/__init__.py) is the directory shipped as the function's code:
+# it holds the package ``auto_rollback`` and nothing else is bundled (boto3 is in
+# the runtime, Powertools in the AWS-managed layer), so no Docker is needed.
 HANDLER = "auto_rollback.handler.lambda_handler"
 
-#: Python 3.14 is the newest runtime that both AWS Lambda (python3.14, Amazon
-#: Linux 2023) and the AWS-managed Powertools v3 layer (the
-#: ``AWSLambdaPowertoolsPythonV3-python314-*`` layers) document as supported.
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+#: The Python the whole test suite runs on (the Makefile builds .venv with it), so
+#: what is tested is what runs. Lambda offers python3.13 on arm64 (Amazon Linux
+#: 2023), and AWS publishes a Powertools v3 layer built for it.
+RUNTIME = lambda_.Runtime.PYTHON_3_13
 #: Graviton: about 20% cheaper per GB-second than x86_64 for the same work, and
 #: nothing here is compiled for a particular architecture.
 ARCHITECTURE = lambda_.Architecture.ARM_64
 POWERTOOLS_ACCOUNT = "017000801446"
-POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python314-arm64"
+# Both names follow the runtime, so changing RUNTIME cannot leave a layer built
+# for another Python attached (the layers hold compiled dependencies).
+POWERTOOLS_LAYER_NAME = f"AWSLambdaPowertoolsPythonV3-{RUNTIME.name.replace('.', '')}-arm64"
 #: AWS's public parameter naming the newest layer version for this runtime/arch.
-POWERTOOLS_SSM_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/latest"
+POWERTOOLS_SSM_PARAMETER = f"/aws/service/powertools/python/arm64/{RUNTIME.name}/latest"
 
 #: The work is a few AWS API calls. Lambda allots CPU in proportion to memory, so
 #: 256 MB doubles the CPU share of the 128 MB minimum, which shortens the cold
@@ -57,14 +58,19 @@ ASYNC_MAX_EVENT_AGE = Duration.hours(1)
 #: A year of logs: each line may be the evidence of why production was rolled back.
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 
+#: The Auto Scaling calls the function reads with (auto_rollback.aws): group tags
+#: and the latest refresh. It never lists groups, so no DescribeAutoScalingGroups.
 AUTO_SCALING_READ_ACTIONS = (
-    "autoscaling:DescribeAutoScalingGroups",
     "autoscaling:DescribeInstanceRefreshes",
     "autoscaling:DescribeTags",
 )
 ROLLBACK_ACTIONS = ("autoscaling:CancelInstanceRefresh", "autoscaling:RollbackInstanceRefresh")
-OPT_IN_TAG = "auto-rollback"
-OPT_IN_VALUE = "enabled"
+#: The opt-in tag, in the function's own words: the value IAM lets through is
+#: exactly the one the function treats as "enabled" (StringEquals is exact and
+#: case-sensitive, and so is the function).
+OPT_IN_TAG: str = MODE_TAG
+OPT_IN_VALUE: str = GroupMode.ENABLED.value
+OPT_IN_CONDITION = {"StringEquals": {f"autoscaling:ResourceTag/{OPT_IN_TAG}": OPT_IN_VALUE}}
 TABLE_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 
 
@@ -133,13 +139,23 @@ class AutoRollbackFunction(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )
+        Validations.of(self.function).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-L1",
+                reason=f"{RUNTIME.name} is chosen over the newest Python runtime on purpose: it is the Python "
+                "the whole test suite runs on, so the code that rolls production back is the code that was "
+                "tested. Lambda supports it on arm64, with an AWS-managed Powertools layer built for it.",
+            )
+        )
         self.function.configure_async_invoke(
             retry_attempts=ASYNC_RETRY_ATTEMPTS,
             max_event_age=ASYNC_MAX_EVENT_AGE,
-            on_failure=destinations.SqsDestination(failed_events),
+            on_failure=_SendOnlyQueueDestination(failed_events),
         )
 
-        self._grant(stack, topic=topic, topic_key=topic_key, table=table)
+        self._grant(
+            stack, settings=settings, topic=topic, topic_key=topic_key, table=table, failed_events=failed_events
+        )
 
     def _powertools_layer(self, settings: Settings) -> lambda_.ILayerVersion:
         """The AWS-managed Powertools layer, pinned, or resolved at deploy time."""
@@ -156,7 +172,16 @@ class AutoRollbackFunction(Construct):
             )
         return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn)
 
-    def _grant(self, stack: Stack, *, topic: sns.ITopic, topic_key: kms.IKey, table: dynamodb.ITable) -> None:
+    def _grant(
+        self,
+        stack: Stack,
+        *,
+        settings: Settings,
+        topic: sns.ITopic,
+        topic_key: kms.IKey,
+        table: dynamodb.ITable,
+        failed_events: sqs.IQueue,
+    ) -> None:
         """Least privilege: each statement below is one line of the function's contract."""
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -197,24 +222,20 @@ class AutoRollbackFunction(Construct):
                 ],
             )
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="RollBackOptedInGroupsOnly",
-                # The only actions that change anything in Auto Scaling, allowed
-                # only on groups whose owner tagged them auto-rollback=enabled: a
-                # group that is not opted in cannot be rolled back, whatever the code.
-                actions=list(ROLLBACK_ACTIONS),
-                resources=[
-                    stack.format_arn(
-                        service="autoscaling",
-                        resource="autoScalingGroup",
-                        resource_name="*:autoScalingGroupName/*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-                conditions={"StringEquals": {f"autoscaling:ResourceTag/{OPT_IN_TAG}": OPT_IN_VALUE}},
+        if not settings.dry_run:
+            # A dry-run deployment never acts, so it is not even allowed to: the
+            # promise holds in IAM, not only in the code that reads DRY_RUN.
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="RollBackOptedInGroupsOnly",
+                    # The only actions that change anything in Auto Scaling, allowed
+                    # only on groups whose owner tagged them auto-rollback=enabled: a
+                    # group that is not opted in cannot be rolled back, whatever the code.
+                    actions=list(ROLLBACK_ACTIONS),
+                    resources=[_group_arns(stack)],
+                    conditions=OPT_IN_CONDITION,
+                )
             )
-        )
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="PublishOutcomes",
@@ -238,13 +259,55 @@ class AutoRollbackFunction(Construct):
                 resources=[table.table_arn],
             )
         )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="SendFailedEvents",
+                # Lambda's on-failure destination sends with the function's role and
+                # needs SendMessage only. The queue uses SQS-managed encryption, so
+                # no KMS permission comes with it.
+                actions=["sqs:SendMessage"],
+                resources=[failed_events.queue_arn],
+            )
+        )
 
         default_policy = self.role.node.try_find_child("DefaultPolicy")
         assert default_policy is not None  # created by the add_to_policy calls above
-        for resource, reason in _wildcard_reasons(stack).items():
+        for resource, reason in _wildcard_reasons(stack, settings).items():
             Validations.of(default_policy).acknowledge(
                 Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{resource}]", reason=reason)
             )
+
+
+@jsii.implements(lambda_.IDestination)
+class _SendOnlyQueueDestination:
+    """The failed-events queue as on-failure destination, without granting anything.
+
+    CDK's SqsDestination also grants sqs:GetQueueAttributes and sqs:GetQueueUrl,
+    which Lambda does not call; the one right it needs is the SendFailedEvents
+    statement of the role.
+    """
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(
+        self,
+        _scope: Construct,
+        _fn: lambda_.IFunction,
+        *,
+        type: lambda_.DestinationType | None = None,  # the keyword jsii passes
+    ) -> lambda_.DestinationConfig:
+        return lambda_.DestinationConfig(destination=self._queue.queue_arn)
+
+
+def _group_arns(stack: Stack) -> str:
+    """Every Auto Scaling group of the stack's account and region."""
+    return stack.format_arn(
+        service="autoscaling",
+        resource="autoScalingGroup",
+        resource_name="*:autoScalingGroupName/*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
 
 
 def _as_nag_shows(value: str, placeholder: str) -> str:
@@ -252,12 +315,12 @@ def _as_nag_shows(value: str, placeholder: str) -> str:
     return placeholder if Token.is_unresolved(value) else value
 
 
-def _wildcard_reasons(stack: Stack) -> dict[str, str]:
+def _wildcard_reasons(stack: Stack, settings: Settings) -> dict[str, str]:
     """Every wildcard resource left in the function's policy, and why it cannot be narrower."""
     partition = _as_nag_shows(stack.partition, "<AWS::Partition>")
     region = _as_nag_shows(stack.region, "<AWS::Region>")
     account = _as_nag_shows(stack.account, "<AWS::AccountId>")
-    return {
+    reasons = {
         "*": (
             "Only read-only calls and X-Ray use Resource '*': Auto Scaling Describe* actions and "
             "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions, and "
@@ -267,8 +330,11 @@ def _wildcard_reasons(stack: Stack) -> dict[str, str]:
             "ListTagsForResource reads the tags of whichever alarm fired; alarms are created by the "
             "teams, not by this stack, so the ARN is limited to this account and region but not by name."
         ),
-        f"arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/*": (
-            "Rollback/Cancel apply to whichever group opted in: the statement carries the condition "
-            "autoscaling:ResourceTag/auto-rollback = enabled, so only opted-in groups match."
-        ),
     }
+    if not settings.dry_run:
+        # Only acknowledged where the statement exists, so no acknowledgment is stale.
+        reasons[f"arn:{partition}:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/*"] = (
+            "Rollback/Cancel apply to whichever group opted in: the statement carries the condition "
+            f"autoscaling:ResourceTag/{OPT_IN_TAG} = {OPT_IN_VALUE}, so only opted-in groups match."
+        )
+    return reasons

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
-from infra.function import HANDLER
+from auto_rollback.facts import MODE_TAG, GroupMode
+from infra.function import HANDLER, LAMBDA_DIR, OPT_IN_CONDITION, ROLLBACK_ACTIONS
 from tests.infra.policy import (
     Statement,
     function_role_id,
@@ -15,7 +17,7 @@ from tests.infra.policy import (
     placeholder_arn,
     role_statements,
 )
-from tests.infra.synth import ACCOUNT, REGION
+from tests.infra.synth import ACCOUNT, REGION, synth_template
 
 GROUP_ARN = (
     f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:"
@@ -38,11 +40,29 @@ def _logical_id(template_json: dict[str, Any], resource_type: str, **properties:
     return logical_id
 
 
+def _function_statements(template_json: dict[str, Any]) -> list[Statement]:
+    function_id = _logical_id(template_json, "AWS::Lambda::Function", Handler=HANDLER)
+    return role_statements(template_json, function_role_id(template_json, function_id), account=ACCOUNT, region=REGION)
+
+
 @pytest.fixture(scope="module")
 def statements(template_json: dict[str, Any]) -> list[Statement]:
     """The function role's statements, intrinsics resolved for the test account and region."""
-    function_id = _logical_id(template_json, "AWS::Lambda::Function", Handler=HANDLER)
-    return role_statements(template_json, function_role_id(template_json, function_id), account=ACCOUNT, region=REGION)
+    return _function_statements(template_json)
+
+
+@pytest.fixture(scope="module")
+def dry_run_statements(tmp_path_factory: pytest.TempPathFactory) -> list[Statement]:
+    """The same, for a stack deployed with dryRun=true and every other option as in cdk.json."""
+    return _function_statements(synth_template(tmp_path_factory.mktemp("cdk-dry-run"), {"dryRun": True}))
+
+
+def _client_calls(service: str) -> set[str]:
+    """The IAM actions of the ``service`` calls the function's code makes (client methods and paginators)."""
+    source = "\n".join(path.read_text() for path in sorted((LAMBDA_DIR / "auto_rollback").glob("*.py")))
+    methods = set(re.findall(rf"\.{service}\.(\w+)\(", source)) - {"get_paginator"}
+    methods |= set(re.findall(rf"\.{service}\.get_paginator\(\"(\w+)\"\)", source))
+    return {f"{service}:" + "".join(word.capitalize() for word in method.split("_")) for method in methods}
 
 
 def test_no_statement_uses_a_wildcard_action(statements: list[Statement]) -> None:
@@ -63,7 +83,6 @@ def test_resource_wildcard_is_only_for_reads_and_xray(statements: list[Statement
     # Then they read, or are X-Ray's (which accepts no resource), and nothing else
     assert {action for action in on_everything if is_mutating(action)} == MUTATING_WITHOUT_RESOURCE_SCOPING
     assert on_everything - MUTATING_WITHOUT_RESOURCE_SCOPING == {
-        "autoscaling:DescribeAutoScalingGroups",
         "autoscaling:DescribeInstanceRefreshes",
         "autoscaling:DescribeTags",
         "cloudwatch:DescribeAlarms",
@@ -168,7 +187,6 @@ def test_alarm_tags_are_readable_in_this_account_and_region_only(statements: lis
 def test_every_granted_action_is_in_the_contract(statements: list[Statement]) -> None:
     # Given the function's contract (README): the calls it makes, and what Lambda needs to run it
     contract = {
-        "autoscaling:DescribeAutoScalingGroups",
         "autoscaling:DescribeInstanceRefreshes",
         "autoscaling:DescribeTags",
         "autoscaling:RollbackInstanceRefresh",
@@ -188,8 +206,6 @@ def test_every_granted_action_is_in_the_contract(statements: list[Statement]) ->
         "logs:PutLogEvents",
         # Lambda's on-failure destination sends with the function's role.
         "sqs:SendMessage",
-        "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl",
     }
 
     # When every granted action is listed
@@ -209,4 +225,101 @@ def test_the_role_has_no_managed_policy(template_json: dict[str, Any]) -> None:
     assert "ManagedPolicyArns" not in role["Properties"]
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}
+    ]
+
+
+@pytest.mark.parametrize("service", ["autoscaling", "cloudwatch"])
+def test_auto_scaling_and_cloudwatch_rights_are_exactly_the_calls_the_code_makes(
+    statements: list[Statement], service: str
+) -> None:
+    # Given the calls the function's code makes to the service (lambda/auto_rollback)
+    called = _client_calls(service)
+
+    # When the actions the role grants on that service are listed
+    granted = {action for statement in statements for action in statement.actions if action.startswith(f"{service}:")}
+
+    # Then each granted action is called somewhere, and each call is granted: nothing unused, nothing missing
+    assert called
+    assert granted == called
+
+
+def test_the_failed_events_queue_may_only_be_sent_to(
+    statements: list[Statement], template_json: dict[str, Any]
+) -> None:
+    # Given the stack's failed-events queue and some other queue
+    queue = placeholder_arn(_logical_id(template_json, "AWS::SQS::Queue"), "Arn")
+    other = f"arn:aws:sqs:{REGION}:{ACCOUNT}:someone-elses-queue"
+
+    # When the policy is asked about SQS
+    granted = {action for statement in statements for action in statement.actions if action.startswith("sqs:")}
+
+    # Then the role may send to that queue, and nothing more: not read it, not look it up, not send elsewhere
+    assert granted == {"sqs:SendMessage"}
+    assert is_allowed(statements, "sqs:SendMessage", queue)
+    assert not is_allowed(statements, "sqs:SendMessage", other)
+
+
+def test_the_opt_in_condition_is_the_functions_own_vocabulary(statements: list[Statement]) -> None:
+    # Given the opt-in tag and value the function decides with (auto_rollback.facts)
+    expected = {"StringEquals": {f"autoscaling:ResourceTag/{MODE_TAG}": GroupMode.ENABLED.value}}
+
+    # When the condition on rollback/cancel is read from the synthesized policy
+    (granting,) = [statement for statement in statements if set(ROLLBACK_ACTIONS) & set(statement.actions)]
+
+    # Then it is built from that vocabulary, and it spells auto-rollback = enabled
+    assert granting.conditions == expected == OPT_IN_CONDITION
+    assert expected == {"StringEquals": {OPT_IN: "enabled"}}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["enabled", "Enabled", "ENABLED", "enabled ", " enabled", "enabled\t", "dry-run", "Dry-Run", "disabled", "", "1"],
+)
+@pytest.mark.parametrize("action", ROLLBACK_ACTIONS)
+def test_iam_allows_exactly_the_groups_the_function_treats_as_enabled(
+    statements: list[Statement], value: str, action: str
+) -> None:
+    # Given a group whose auto-rollback tag has this value (exact, a near miss, or another mode)
+    tags = {OPT_IN: value}
+
+    # When IAM is asked, and the function reads the same tag
+    allowed = is_allowed(statements, action, GROUP_ARN, tags)
+    function_would_act = GroupMode.from_tag(value) is GroupMode.ENABLED
+
+    # Then both agree: the function never decides on a rollback that IAM then refuses, nor the reverse
+    assert allowed is function_would_act
+
+
+def test_a_dry_run_deployment_cannot_roll_back_or_cancel_anything(dry_run_statements: list[Statement]) -> None:
+    # Given a stack deployed with dryRun = true
+    # When its role is asked about rollback or cancel, on an opted-in group or anything else
+    granting = [statement for statement in dry_run_statements if set(ROLLBACK_ACTIONS) & set(statement.actions)]
+    allowed = [
+        is_allowed(dry_run_statements, action, resource, {OPT_IN: "enabled"})
+        for action in ROLLBACK_ACTIONS
+        for resource in (GROUP_ARN, "*")
+    ]
+
+    # Then no statement mentions them, so nothing is allowed, whatever the tags
+    assert granting == []
+    assert not any(allowed)
+
+
+def test_a_dry_run_deployment_loses_only_the_mutating_statement(
+    statements: list[Statement], dry_run_statements: list[Statement]
+) -> None:
+    # Given the default stack and a dry-run one
+    # When their function roles are compared
+    removed = [statement for statement in statements if statement not in dry_run_statements]
+    added = [statement for statement in dry_run_statements if statement not in statements]
+
+    # Then the dry-run role is the default one minus RollBackOptedInGroupsOnly: it still reads and notifies
+    assert [statement.sid for statement in removed] == ["RollBackOptedInGroupsOnly"]
+    assert added == []
+    assert [action for statement in dry_run_statements for action in statement.actions if is_mutating(action)] == [
+        action
+        for statement in statements
+        if statement.sid != "RollBackOptedInGroupsOnly"
+        for action in statement.actions
+        if is_mutating(action)
     ]

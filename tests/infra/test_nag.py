@@ -34,7 +34,7 @@ def test_aws_solutions_checks_pass(tmp_path: Path, environment: dict[str, str | 
     (report,) = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
     assert report["pluginName"] == "AwsSolutions"
     assert report["violations"] == []
-    assert len(report["suppressedViolations"]) == 5
+    assert len(report["suppressedViolations"]) == 6
 
 
 def test_every_acknowledgment_gives_a_reason(tmp_path: Path) -> None:
@@ -56,7 +56,23 @@ def test_every_acknowledgment_gives_a_reason(tmp_path: Path) -> None:
         "AwsSolutions::AwsSolutions-IAM5",
         "AwsSolutions::AwsSolutions-IAM5",
         "AwsSolutions::AwsSolutions-IAM5",
+        "AwsSolutions::AwsSolutions-L1",
         "AwsSolutions::AwsSolutions-SQS3",
     ]
     for rule, reason in acknowledged.items():
         assert len(reason.split()) >= 15, f"{rule}: the reason is too short to be one"
+
+
+def test_aws_solutions_checks_pass_for_a_dry_run_deployment(tmp_path: Path) -> None:
+    # Given the app deployed with dryRun = true, whose role has no rollback statement
+    app, _ = build(tmp_path, {"dryRun": True})
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+    # When it is synthesized
+    app.synth()
+
+    # Then nothing is left unacknowledged, and the group-ARN wildcard is neither found nor acknowledged
+    (report,) = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    assert report["violations"] == []
+    assert len(report["suppressedViolations"]) == 5
+    assert "autoScalingGroup" not in json.dumps(report)

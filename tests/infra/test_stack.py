@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
+from auto_rollback.events import ManualTrigger, parse_event
 from infra import function as fn
-from infra.console_events import REGISTRY_NAME, manual_event_schema
+from infra.console_events import EXAMPLES, PLACEHOLDER_GROUP, REGISTRY_NAME, manual_event_schema
 from infra.triggers import REFRESH_DETAIL_TYPES
 from tests.conftest import load_event
 from tests.infra.conftest import Synth
-from tests.infra.synth import ACCOUNT, REGION
+from tests.infra.synth import ACCOUNT, REGION, REPO_ROOT
 
 
 def _only(template: Template, resource_type: str) -> tuple[str, Any]:
@@ -32,14 +35,14 @@ def _function(template: Template) -> tuple[str, Any]:
     return logical_id, resource
 
 
-def test_function_runs_the_handler_on_python_3_14_arm64_from_the_lambda_directory(template: Template) -> None:
+def test_function_runs_the_handler_on_python_3_13_arm64_from_the_lambda_directory(template: Template) -> None:
     # Given the default configuration
     # When the stack is synthesized
     _, function = _function(template)
     props = function["Properties"]
 
     # Then the function is the lambda/ asset, on the runtime both Lambda and Powertools support
-    assert props["Runtime"] == "python3.14"
+    assert props["Runtime"] == fn.RUNTIME.name == "python3.13"
     assert props["Architectures"] == ["arm64"]
     assert props["Handler"] == "auto_rollback.handler.lambda_handler"
     assert props["Code"]["S3Key"].endswith(".zip")
@@ -47,6 +50,20 @@ def test_function_runs_the_handler_on_python_3_14_arm64_from_the_lambda_director
     assert props["Timeout"] == 60
     assert props["ReservedConcurrentExecutions"] == 5
     assert props["TracingConfig"] == {"Mode": "Active"}
+
+
+def test_the_stack_deploys_the_python_the_suite_runs_on(template: Template) -> None:
+    # Given the Python running this test suite, and the one the Makefile builds .venv with
+    running = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    makefile = re.search(r"^PYTHON_VERSION := (\S+)$", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE)
+
+    # When the stack is synthesized
+    _, function = _function(template)
+
+    # Then the Lambda runtime is that same Python: what is tested is what runs
+    assert function["Properties"]["Runtime"] == fn.RUNTIME.name == running
+    assert makefile is not None
+    assert f"python{makefile.group(1)}" == running
 
 
 def test_function_asset_is_the_package_without_bytecode(default_synth: Synth) -> None:
@@ -70,9 +87,9 @@ def test_powertools_layer_is_pinned_by_arn(template: Template) -> None:
     # When the stack is synthesized
     _, function = _function(template)
 
-    # Then the AWS-managed arm64/python3.14 layer of that version is attached
+    # Then the AWS-managed arm64/python3.13 layer of that version is attached
     assert function["Properties"]["Layers"] == [
-        f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:38"
+        f"arn:aws:lambda:{REGION}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:38"
     ]
 
 
@@ -89,7 +106,7 @@ def test_powertools_layer_can_follow_the_public_ssm_parameter(
 
     # Then CloudFormation resolves the layer ARN from AWS's public parameter at deploy time
     assert set(layer) == {"Ref"}
-    assert parameters[layer["Ref"]]["Default"] == "/aws/service/powertools/python/arm64/python3.14/latest"
+    assert parameters[layer["Ref"]]["Default"] == "/aws/service/powertools/python/arm64/python3.13/latest"
     assert parameters[layer["Ref"]]["Type"] == "AWS::SSM::Parameter::Value<String>"
 
 
@@ -405,8 +422,8 @@ def test_console_test_events_are_published_without_owning_the_registry(template:
     assert props["SchemaName"] == {"Fn::Join": ["", ["_", {"Ref": function_id}, "-schema"]]}
     content = json.loads(props["Content"])
     assert content == manual_event_schema()
-    assert content["components"]["examples"]["rollback"]["value"] == load_event("manual-rollback.json")
-    assert content["components"]["examples"]["evaluate"]["value"] == load_event("manual-evaluate.json")
+    assert content["components"]["examples"]["rollback"]["value"] == load_event("manual-console-rollback.json")
+    assert content["components"]["examples"]["evaluate"]["value"] == load_event("manual-console-evaluate.json")
     # ... and the registry is never a stack resource (it would clash with, or delete, the account's)
     template.resource_count_is("AWS::EventSchemas::Registry", 0)
     (ensure,) = template.find_resources("Custom::AWS").values()
@@ -414,6 +431,20 @@ def test_console_test_events_are_published_without_owning_the_registry(template:
     assert create["action"] == "createRegistry"
     assert create["ignoreErrorCodesMatching"] == "ConflictException"
     assert "Delete" not in ensure["Properties"]
+
+
+def test_shared_console_events_name_no_real_group_and_do_not_roll_back_as_shipped() -> None:
+    # Given the examples the stack publishes to every console user of the account
+    examples = {name: example["value"] for name, example in manual_event_schema()["components"]["examples"].items()}
+
+    # When the function parses them exactly as shipped
+    triggers = {name: parse_event(event) for name, event in examples.items()}
+
+    # Then both are valid manual invokes naming the placeholder, and the rollback one is a dry run
+    assert set(triggers) == set(EXAMPLES) == {"rollback", "evaluate"}
+    assert all(isinstance(trigger, ManualTrigger) for trigger in triggers.values())
+    assert {trigger.auto_scaling_group_name for trigger in triggers.values()} == {PLACEHOLDER_GROUP}
+    assert examples["rollback"]["dryRun"] is True
 
 
 def test_console_test_events_can_be_turned_off(rollback_on_insufficient_data_json: dict[str, Any]) -> None:
