@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,9 +19,18 @@ from typing import Any
 import aws_cdk as cdk
 
 from infra.app import build_app
-from infra.function import HANDLER
+from infra.function import HANDLER, ROLLBACK_ACTIONS
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
+_POWERTOOLS_PIN = re.compile(r"^aws-lambda-powertools==(\S+)", re.MULTILINE)
+
+
+def tested_powertools_version() -> str:
+    """The Powertools release the suite runs against (requirements.txt), which the layer should carry."""
+    pinned = _POWERTOOLS_PIN.search((_REPO_ROOT / "requirements.txt").read_text())
+    if pinned is None:
+        raise ValueError("requirements.txt does not pin aws-lambda-powertools==<version>")
+    return pinned.group(1)
 
 
 def _resources(template: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
@@ -40,6 +50,32 @@ def _render(value: Any, template: dict[str, Any]) -> str:
             return f"resolved at deploy time from SSM {parameter['Default']}"
         return f"<{value['Ref']}>"
     return json.dumps(value)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _rollback_rights(template: dict[str, Any], role: dict[str, Any]) -> str:
+    """On which condition the function's role may roll back or cancel, or that it may not at all."""
+    granting = [
+        statement
+        for policy in _resources(template, "AWS::IAM::Policy")
+        if role in policy["Properties"].get("Roles", [])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if set(ROLLBACK_ACTIONS) & set(_as_list(statement["Action"]))
+    ]
+    if not granting:
+        return "no (not in the role)"
+    return "; ".join(_condition_text(statement.get("Condition", {})) for statement in granting)
+
+
+def _condition_text(condition: dict[str, dict[str, Any]]) -> str:
+    if not condition:
+        return "on any group"
+    return "only if " + " and ".join(
+        f"{key} {operator} {value}" for operator, tests in condition.items() for key, value in tests.items()
+    )
 
 
 def summarise(template: dict[str, Any]) -> list[tuple[str, str]]:
@@ -63,10 +99,17 @@ def summarise(template: dict[str, Any]) -> list[tuple[str, str]]:
     ]
     alarms = _resources(template, "AWS::CloudWatch::Alarm")
     (layer,) = props["Layers"]
+    tested = tested_powertools_version()
     return [
         ("Runtime", f"{props['Runtime']} on {props['Architectures'][0]}"),
         ("Handler", props["Handler"]),
         ("Powertools layer", _render(layer, template)),
+        ("Powertools tested (requirements.txt)", tested),
+        (
+            "Its layer, per release (SSM)",
+            f"/aws/service/powertools/python/{props['Architectures'][0]}/{props['Runtime']}/{tested}",
+        ),
+        ("Rollback/Cancel allowed", _rollback_rights(template, {"Ref": props["Role"]["Fn::GetAtt"][0]})),
         ("Memory (MB)", str(props["MemorySize"])),
         ("Timeout (s)", str(props["Timeout"])),
         ("Reserved concurrency", str(props.get("ReservedConcurrentExecutions", "none (unreserved pool)"))),

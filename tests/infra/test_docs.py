@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 
 import pytest
 
+from auto_rollback.facts import MODE_TAG, GroupMode
 from infra import summary
 from infra.config import OPTION_KEYS
+from infra.console_events import EVENTS_DIR, EXAMPLES
 from tests.infra.synth import REPO_ROOT, cdk_environment
 
 DEPLOY = REPO_ROOT / "docs" / "DEPLOY.md"
@@ -38,3 +41,27 @@ def test_every_option_is_documented() -> None:
 
     # Then none is missing
     assert missing == []
+
+
+def test_the_guide_lists_the_opt_in_values_the_function_knows() -> None:
+    # Given the guide's tag table and its command that finds mistyped tags
+    text = DEPLOY.read_text()
+
+    # When the values it gives for the auto-rollback tag are read
+    rows = re.findall(rf"^\| `{re.escape(MODE_TAG)}` \| `([^`]+)`", text, re.MULTILINE)
+
+    # Then they are the function's values (auto_rollback.facts), in its order, and the command knows all of them
+    assert rows == [mode.value for mode in GroupMode]
+    assert "contains([" + ",".join(f"'{mode.value}'" for mode in GroupMode) + "]" in text
+
+
+def test_the_guide_shows_the_console_events_as_shipped() -> None:
+    # Given the console events the stack publishes
+    shipped = [json.dumps(json.loads((EVENTS_DIR / file).read_text())) for file in EXAMPLES.values()]
+
+    # When the guide is read
+    lines = DEPLOY.read_text().splitlines()
+
+    # Then it shows each of them, and names the files they come from
+    assert all(event in lines for event in shipped)
+    assert all(f"tests/events/{file}" in DEPLOY.read_text() for file in EXAMPLES.values())
