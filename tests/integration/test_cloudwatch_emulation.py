@@ -17,6 +17,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.conftest import load_event
 from tests.support import cloudwatch_api
 from tests.support.aws_server import AwsEmulator
 from tests.support.events import alarm_event
@@ -400,3 +401,17 @@ def test_tag_propagation_takes_included_or_excluded_keys_not_both() -> None:
     # Then the event is refused, as AlarmTagsPropagation refuses both
     with pytest.raises(ValueError, match="not both"):
         alarm_event("web-5xx", tags=tags, included_keys=["team"], excluded_keys=["other"])
+
+
+def test_the_filtered_tags_sample_is_what_alarm_event_builds() -> None:
+    # Given the sample of an event whose alarm propagates only the group key
+    sample = load_event("alarm-metric-with-filtered-tags.json")
+    # When the same event is built from the alarm's full tags and that filter
+    built = alarm_event(
+        sample["detail"]["alarmName"],
+        tags={"auto-rollback:group": "web-prod", "team": "web", "aws:cloudformation:stack-name": "web"},
+        included_keys=["auto-rollback:group"],
+    )
+    # Then both carry the same tags and status
+    for key in ("alarmTags", "alarmTagsStatus"):
+        assert built["detail"][key] == sample["detail"][key]
