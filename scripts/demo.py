@@ -57,7 +57,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_DIR = REPO_ROOT / "lambda"
 CACHE_DIR = REPO_ROOT / ".venv" / ".demo-template-cache"
 #: What the synthesized template depends on: a change to any of these re-synthesizes.
-TEMPLATE_INPUTS = ("app.py", "cdk.json", "infra/**/*.py", "tests/infra/synth.py")
+# facts.py is an input: the IAM condition is built from its opt-in vocabulary.
+TEMPLATE_INPUTS = ("app.py", "cdk.json", "infra/**/*.py", "lambda/auto_rollback/facts.py", "tests/infra/synth.py")
 HANDLER = "auto_rollback.handler.lambda_handler"
 STORM_PROCESSES = 3
 AWS_VARIABLES = (
