@@ -503,6 +503,115 @@ def test_advance_refuses_unknown_statuses_and_groups_without_refreshes(autoscali
         refresh_api.advance(GROUP, "Done")
 
 
+# --------------------------------------------------------------------------- time
+
+
+def test_times_are_whole_seconds_as_aws_returns_them(autoscaling: Any, fleet: Fleet) -> None:
+    # Given a clock reading with microseconds, as the wall clock nearly always has
+    refresh_api.set_clock(dt.datetime(2026, 3, 1, 10, 0, 0, 987654, tzinfo=dt.UTC))
+
+    # When a refresh starts, is rolled back through the API and the rollback ends
+    start_refresh(autoscaling, fleet)
+    refresh_api.advance(GROUP, "InProgress", percentage=50)
+    autoscaling.rollback_instance_refresh(AutoScalingGroupName=GROUP)
+    refresh_api.advance(GROUP, "RollbackSuccessful")
+
+    # Then every time in the answer is cut to the second (not rounded), like AWS's 2023-06-13T16:46:52+00:00
+    refresh = latest(autoscaling)
+    expected = dt.datetime(2026, 3, 1, 10, 0, 0, tzinfo=dt.UTC)
+    assert refresh["StartTime"] == refresh["EndTime"] == refresh["RollbackDetails"]["RollbackStartTime"] == expected
+
+
+def test_wall_clock_times_have_no_fraction_of_a_second(autoscaling: Any, fleet: Fleet) -> None:
+    # Given no clock set by the test
+    # When a refresh starts and is cancelled
+    start_refresh(autoscaling, fleet)
+    refresh_api.advance(GROUP, "Cancelled")
+
+    # Then StartTime and EndTime carry no microseconds
+    refresh = latest(autoscaling)
+    assert refresh["StartTime"].microsecond == refresh["EndTime"].microsecond == 0
+
+
+def test_start_refresh_at_an_explicit_time(autoscaling: Any, fleet: Fleet) -> None:
+    # Given a moment ten minutes ago, with milliseconds like an alarm event's timestamp
+    at = dt.datetime.now(dt.UTC).replace(microsecond=250_000) - dt.timedelta(minutes=10)
+
+    # When the refresh is started at that moment
+    refresh_id = start_refresh(autoscaling, fleet, at=at)
+
+    # Then DescribeInstanceRefreshes shows that StartTime, to the second, and nothing else changed
+    refresh = latest(autoscaling)
+    assert refresh["InstanceRefreshId"] == refresh_id
+    assert refresh["StartTime"] == at.replace(microsecond=0)
+    assert refresh["Status"] == "Pending"
+
+
+def test_advance_at_an_explicit_time_stamps_the_end_and_the_auto_rollback(autoscaling: Any, fleet: Fleet) -> None:
+    # Given a refresh started at 10:00:00
+    started = dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.UTC)
+    start_refresh(autoscaling, fleet, auto_rollback=True, alarms=["Web 5xx"], at=started)
+
+    # When AWS rolls it back by itself at 10:05:30.5 and the rollback ends at 10:20
+    refresh_api.advance(GROUP, "RollbackInProgress", at=started + dt.timedelta(minutes=5, seconds=30.5))
+    refresh_api.advance(GROUP, "RollbackSuccessful", at=started + dt.timedelta(minutes=20))
+
+    # Then those are the rollback's start and the refresh's end, to the second
+    refresh = latest(autoscaling)
+    assert refresh["RollbackDetails"]["RollbackStartTime"] == started + dt.timedelta(minutes=5, seconds=30)
+    assert refresh["EndTime"] == started + dt.timedelta(minutes=20)
+
+
+def test_set_clock_stamps_every_refresh_until_it_is_cleared(autoscaling: Any, fleet: Fleet) -> None:
+    # Given the emulation's clock set to noon
+    noon = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+    refresh_api.set_clock(noon)
+
+    # When two refreshes start, one after the other, then the clock is given back to the wall
+    start_refresh(autoscaling, fleet)
+    refresh_api.advance(GROUP, "Successful")
+    start_refresh(autoscaling, fleet, version=fleet.good_version)
+    refresh_api.set_clock(None)
+    refresh_api.advance(GROUP, "Successful")
+
+    # Then both started at noon, and the second ended at the wall clock's time
+    newest, oldest = autoscaling.describe_instance_refreshes(AutoScalingGroupName=GROUP)["InstanceRefreshes"]
+    assert oldest["StartTime"] == oldest["EndTime"] == newest["StartTime"] == noon
+    assert newest["EndTime"] > noon
+
+
+@pytest.mark.parametrize(
+    "misuse",
+    [
+        lambda: refresh_api.set_clock(dt.datetime(2026, 3, 1, 12, 0)),  # no time zone
+        lambda: refresh_api.advance(GROUP, "Successful", at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)),  # before start
+        lambda: refresh_api.set_start_time(GROUP, dt.datetime(2026, 3, 1, 12, 0)),  # no time zone
+    ],
+    ids=["naive clock", "end before start", "naive start"],
+)
+def test_times_that_cannot_be_are_refused(autoscaling: Any, fleet: Fleet, misuse: Any) -> None:
+    # Given a refresh started now
+    start_refresh(autoscaling, fleet)
+
+    # When a test sets a time without a zone, or an end before the start
+    # Then the control API refuses it rather than serve a history AWS could not produce
+    with pytest.raises(ValueError):
+        misuse()
+
+
+def test_moto_reset_gives_the_clock_back_to_the_wall(aws: AwsEmulator, autoscaling: Any, fleet: Fleet) -> None:
+    # Given a clock set in 2001
+    refresh_api.set_clock(dt.datetime(2001, 1, 1, tzinfo=dt.UTC))
+
+    # When moto is reset and a refresh starts on a new fleet
+    aws.reset()
+    again = make_fleet(boto3.client("ec2", config=NO_RETRIES), autoscaling, GROUP)
+    start_refresh(autoscaling, again)
+
+    # Then it carries this year's date
+    assert latest(autoscaling)["StartTime"].year == dt.datetime.now(dt.UTC).year
+
+
 # --------------------------------------------------------------------------- faults, calls, reset
 
 
@@ -723,6 +832,22 @@ def scalar_violations(value: Any, shape: Shape, path: str) -> Iterator[str]:
 @pytest.fixture
 def autoscaling_model() -> Any:
     return botocore.session.get_session().get_service_model("autoscaling")
+
+
+def test_describe_paging_matches_the_botocore_model(autoscaling_model: Any) -> None:
+    # Given the model of DescribeInstanceRefreshes in the installed botocore
+    operation = autoscaling_model.operation_model("DescribeInstanceRefreshes")
+    inputs, outputs = operation.input_shape, operation.output_shape
+
+    # When its paging members are read
+    max_records_doc = inputs.members["MaxRecords"].documentation
+
+    # Then the emulation reads exactly those inputs, pages with the documented sizes, and answers with NextToken
+    assert set(inputs.members) == {"AutoScalingGroupName", "InstanceRefreshIds", "NextToken", "MaxRecords"}
+    assert inputs.required_members == ["AutoScalingGroupName"]
+    assert f"default value is <code>{refresh_api.DEFAULT_MAX_RECORDS}</code>" in max_records_doc
+    assert f"maximum value is <code>{refresh_api.MAX_MAX_RECORDS}</code>" in max_records_doc
+    assert set(outputs.members) == {"InstanceRefreshes", "NextToken"}
 
 
 def test_every_response_conforms_to_the_botocore_output_shapes(

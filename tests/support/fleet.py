@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tests.support import cloudwatch_api
+from tests.support import cloudwatch_api, refresh_api
 
 #: AMIs that moto serves by default in every region (DescribeImages lists them).
 GOOD_IMAGE_ID = "ami-04681a1dbd79675a5"  # amzn2-ami-hvm-2.0.20180810-x86_64-gp2
@@ -155,8 +155,13 @@ def start_refresh(
     alarms: Sequence[str] = (),
     bake_time: int | None = None,
     with_desired_configuration: bool = True,
+    at: datetime | None = None,
 ) -> str:
-    """Start an instance refresh of the fleet to ``version`` (default: the bad one); its id."""
+    """Start an instance refresh of the fleet to ``version`` (default: the bad one); its id.
+
+    ``at`` makes the refresh's StartTime that moment (to the second, as AWS returns it)
+    instead of the emulation's clock, so a test can place alarms before or after it.
+    """
     preferences: dict[str, Any] = {"MinHealthyPercentage": 90, "InstanceWarmup": 60}
     if auto_rollback:
         preferences["AutoRollback"] = True
@@ -168,6 +173,9 @@ def start_refresh(
     if with_desired_configuration:
         arguments["DesiredConfiguration"] = fleet.desired_configuration(version)
     refresh_id: str = autoscaling.start_instance_refresh(**arguments)["InstanceRefreshId"]
+    if at is not None:
+        # StartInstanceRefresh has no such parameter: AWS stamps the time; the emulation lets us set it.
+        refresh_api.set_start_time(fleet.group_name, at, refresh_id=refresh_id, region=autoscaling.meta.region_name)
     return refresh_id
 
 

@@ -19,6 +19,11 @@ Where things live, and why:
 Behaviour follows the API reference, with these deliberate simplifications:
 
 * A refresh never moves on its own: tests drive it with :func:`advance`.
+* Times (StartTime, EndTime, RollbackStartTime) are whole seconds, as AWS returns
+  them; they come from the wall clock unless a test sets them: :func:`set_clock`
+  for every stamp, :func:`set_start_time` for one refresh, ``advance(..., at=)``
+  for the end or rollback of one. A test that compares an alarm's time with a
+  refresh's start should set both, never read the clock twice.
 * The group's launch template is switched to the desired one when the refresh
   *starts* (AWS switches it as the refresh proceeds) and switched back when a
   rollback starts.
@@ -84,6 +89,10 @@ CANCELLABLE_STATUSES = frozenset({"Pending", "InProgress", "Baking", "RollbackIn
 ROLLBACKABLE_STATUSES = frozenset({"Pending", "InProgress", "Baking"})
 TERMINAL_STATUSES = frozenset({"Successful", "Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed"})
 ROLLBACK_STATUSES = frozenset({"RollbackInProgress", "RollbackSuccessful", "RollbackFailed"})
+
+#: DescribeInstanceRefreshes' MaxRecords: "The default value is 50 and the maximum value is 100" (API reference).
+DEFAULT_MAX_RECORDS = 50
+MAX_MAX_RECORDS = 100
 
 API_ROLLBACK_REASON = "Rollback requested via RollbackInstanceRefresh API"
 DEFAULT_ROLLBACK_REASON = "Rollback started because an alarm went into ALARM state"
@@ -201,6 +210,8 @@ class _Fault:
 class _ProcessState:
     calls: list[CallRecord] = field(default_factory=list)
     faults: dict[str, list[_Fault]] = field(default_factory=dict)
+    #: The time the emulation stamps instead of the wall clock's (set_clock), or None.
+    clock: datetime | None = None
 
 
 _PROCESS = _ProcessState()
@@ -292,6 +303,20 @@ def _latest(backend: AutoScalingBackend, group_name: str) -> _Refresh | None:
 
 
 def _now() -> datetime:
+    """The time AWS would stamp now: the test's clock if set, else the wall clock; whole seconds."""
+    return _whole_seconds(_PROCESS.clock or datetime.now(UTC))
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    # AWS returns instance-refresh times without fractions of a second; keeping microseconds would
+    # make "did the alarm fire before the refresh started" depend on sub-millisecond luck.
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment!r} has no time zone; AWS times are absolute (use datetime.now(UTC))")
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _logged_at() -> datetime:
+    # The call log orders calls as they reached the server; it is not AWS data, so it keeps full precision.
     return datetime.now(UTC)
 
 
@@ -410,8 +435,8 @@ def _start(backend: AutoScalingBackend, params: dict[str, Any]) -> _Refresh:
 
 
 def _describe(backend: AutoScalingBackend, params: dict[str, Any]) -> dict[str, Any]:
-    max_records = params.get("MaxRecords") or 50
-    if not 1 <= max_records <= 100:
+    max_records = params.get("MaxRecords") or DEFAULT_MAX_RECORDS
+    if not 1 <= max_records <= MAX_MAX_RECORDS:
         raise ValidationError(
             f"1 validation error detected: Value '{max_records}' at 'maxRecords' failed to satisfy "
             "constraint: Member must have value less than or equal to 100"
@@ -461,15 +486,15 @@ def _rollback(backend: AutoScalingBackend, params: dict[str, Any]) -> _Refresh:
     return refresh
 
 
-def _begin_rollback(group: FakeAutoScalingGroup, refresh: _Refresh, reason: str) -> None:
-    """Turn the refresh into a rollback and return the group to its previous template."""
+def _begin_rollback(group: FakeAutoScalingGroup, refresh: _Refresh, reason: str, at: datetime | None = None) -> None:
+    """Turn the refresh into a rollback (started ``at``, default now) and return the group to its previous template."""
     refresh.status = "RollbackInProgress"
     refresh.status_reason = reason
     refresh.end_time = None
     # Only the instances already replaced have to be replaced back.
     replaced = refresh.instances_total - refresh.instances_to_update
     refresh.rollback = _Rollback(
-        reason=reason, start_time=_now(), instances_total=replaced, instances_to_update=replaced
+        reason=reason, start_time=at or _now(), instances_total=replaced, instances_to_update=replaced
     )
     _apply_configuration(group, refresh.previous_configuration)
 
@@ -489,12 +514,12 @@ def _serve(
             _raise_injected_fault(action)
             outcome = operation(response.autoscaling_backend, params)
         except (ServiceException, HTTPException) as error:
-            _PROCESS.calls.append(CallRecord(action, group_name, _now(), _error_code(error), **record))
+            _PROCESS.calls.append(CallRecord(action, group_name, _logged_at(), _error_code(error), **record))
             raise
         if isinstance(outcome, _Refresh):
-            _PROCESS.calls.append(CallRecord(action, group_name, _now(), None, outcome.refresh_id, **record))
+            _PROCESS.calls.append(CallRecord(action, group_name, _logged_at(), None, outcome.refresh_id, **record))
             return ActionResult({"InstanceRefreshId": outcome.refresh_id})
-        _PROCESS.calls.append(CallRecord(action, group_name, _now(), **record))
+        _PROCESS.calls.append(CallRecord(action, group_name, _logged_at(), **record))
         return ActionResult(outcome)
 
 
@@ -569,6 +594,7 @@ def advance(
     percentage: int | None = None,
     status_reason: str | None = None,
     rollback_reason: str | None = None,
+    at: datetime | None = None,
     account_id: str = DEFAULT_ACCOUNT_ID,
     region: str = DEFAULT_REGION,
 ) -> str:
@@ -577,26 +603,31 @@ def advance(
     Any transition is allowed, so tests can build any history. ``percentage`` sets the
     progress of the refresh (or of the rollback, for Rollback* statuses). Terminal
     statuses get an EndTime. Reaching a Rollback* status without a rollback having
-    been requested starts one (an auto rollback) with ``rollback_reason``.
+    been requested starts one (an auto rollback) with ``rollback_reason``. ``at`` is
+    when this happened (EndTime, RollbackStartTime of an auto rollback), to the second;
+    default: the emulation's clock.
     """
     if status not in STATUSES:
         raise ValueError(f"{status!r} is not an instance refresh status; expected one of {sorted(STATUSES)}")
     if percentage is not None and not 0 <= percentage <= 100:
         raise ValueError(f"percentage must be between 0 and 100, not {percentage}")
     with _LOCK:
+        moment = _whole_seconds(at) if at is not None else _now()
         backend = autoscaling_backends[account_id][region]
         group = _group(backend, group_name)
         refresh = _latest(backend, group_name)
         if refresh is None:
             raise LookupError(f"Auto Scaling group {group_name} has no instance refresh")
+        if moment < refresh.start_time:
+            raise ValueError(f"{moment.isoformat()} is before the refresh started ({refresh.start_time.isoformat()})")
         if status in ROLLBACK_STATUSES:
-            _advance_rollback(group, refresh, status, percentage, rollback_reason)
+            _advance_rollback(group, refresh, status, percentage, rollback_reason, at=moment)
         else:
             _advance_refresh(refresh, status, percentage)
         refresh.status = status
         if status_reason is not None:
             refresh.status_reason = status_reason
-        refresh.end_time = _now() if status in TERMINAL_STATUSES else None
+        refresh.end_time = moment if status in TERMINAL_STATUSES else None
         return refresh.refresh_id
 
 
@@ -610,10 +641,16 @@ def _advance_refresh(refresh: _Refresh, status: str, percentage: int | None) -> 
 
 
 def _advance_rollback(
-    group: FakeAutoScalingGroup, refresh: _Refresh, status: str, percentage: int | None, reason: str | None
+    group: FakeAutoScalingGroup,
+    refresh: _Refresh,
+    status: str,
+    percentage: int | None,
+    reason: str | None,
+    *,
+    at: datetime,
 ) -> None:
     if refresh.rollback is None:
-        _begin_rollback(group, refresh, reason or DEFAULT_ROLLBACK_REASON)
+        _begin_rollback(group, refresh, reason or DEFAULT_ROLLBACK_REASON, at)
     assert refresh.rollback is not None
     if status == "RollbackSuccessful" and percentage is None:
         percentage = 100
@@ -621,6 +658,46 @@ def _advance_rollback(
         rollback = refresh.rollback
         rollback.percentage_complete = percentage
         rollback.instances_to_update = round(rollback.instances_total * (100 - percentage) / 100)
+
+
+def set_clock(now: datetime | None) -> None:
+    """Stamp every later StartTime, EndTime and RollbackStartTime with ``now`` (to the second).
+
+    The clock stands still until it is set again; ``None`` (or a reset) returns to the
+    wall clock. For a test that needs several refreshes at known times.
+    """
+    with _LOCK:
+        _PROCESS.clock = None if now is None else _whole_seconds(now)
+
+
+def set_start_time(
+    group_name: str,
+    at: datetime,
+    *,
+    refresh_id: str | None = None,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    region: str = DEFAULT_REGION,
+) -> str:
+    """Say the group's latest refresh (or ``refresh_id``) started ``at``, to the second; its id.
+
+    What ``start_refresh(..., at=)`` uses after StartInstanceRefresh, so that a test can put
+    an alarm before or after the start without reading the clock twice. Refused if the
+    refresh already has a later time (EndTime, RollbackStartTime) than ``at``.
+    """
+    moment = _whole_seconds(at)
+    with _LOCK:
+        backend = autoscaling_backends[account_id][region]
+        _group(backend, group_name)
+        history = _refreshes(backend).get(group_name, [])
+        found = [r for r in history if refresh_id is None or r.refresh_id == refresh_id]
+        if not found:
+            raise LookupError(f"Auto Scaling group {group_name} has no instance refresh {refresh_id or ''}".strip())
+        refresh = found[-1]
+        later = [t for t in (refresh.end_time, refresh.rollback and refresh.rollback.start_time) if t is not None]
+        if any(moment > t for t in later):
+            raise ValueError(f"{moment.isoformat()} is after the refresh ended or started rolling back")
+        refresh.start_time = moment
+        return refresh.refresh_id
 
 
 def refreshes(
@@ -668,7 +745,8 @@ def clear_faults() -> None:
 
 
 def reset() -> None:
-    """Forget calls and faults (moto's reset does this too, and also forgets refreshes)."""
+    """Forget calls, faults and the clock (moto's reset does this too, and also forgets refreshes)."""
     with _LOCK:
         _PROCESS.calls.clear()
         _PROCESS.faults.clear()
+        _PROCESS.clock = None
