@@ -204,11 +204,14 @@ def _unrecognised(mode_tag: str | None) -> str | None:
 
 def _refresh_facts(refresh: Any) -> RefreshFacts:
     desired = refresh.get("DesiredConfiguration") or {}
-    template = desired.get("LaunchTemplate") or {}
+    template = desired.get("LaunchTemplate") or (
+        (desired.get("MixedInstancesPolicy") or {}).get("LaunchTemplate", {}).get("LaunchTemplateSpecification")
+    )
     return RefreshFacts(
         instance_refresh_id=refresh["InstanceRefreshId"],
         status=refresh["Status"],
         start_time=refresh.get("StartTime"),
         has_desired_configuration=bool(desired),
-        launch_template_version=template.get("Version") if template else None,
+        # A launch template specification without Version means $Default (LaunchTemplateSpecification).
+        launch_template_version=(template.get("Version") or "$Default") if template else None,
     )

@@ -32,8 +32,11 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 # What each service's API refuses in a name; anything else is a name AWS may send us.
 # CloudWatch (PutMetricAlarm): UTF-8, no ASCII control characters.
 _NOT_IN_ALARM_NAMES = _CONTROL_CHARS
-# Auto Scaling (botocore model, XmlStringMaxLen255): the XML character range.
-_NOT_IN_GROUP_NAMES = re.compile("[^\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff\r\n\t]")
+# Auto Scaling: the model's pattern (XmlStringMaxLen255) is the XML character range,
+# which still admits tab, CR and LF; CreateAutoScalingGroup's own documentation allows
+# printable characters only, so no group has a line break in its name. Non-ASCII
+# letters are let through: a name that cannot exist is harmless, it matches no group.
+_NOT_IN_GROUP_NAMES = re.compile("[^\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|\x7f")
 
 
 class InvalidEventError(ValueError):

@@ -6,10 +6,12 @@ look-ups, notification formatting, metrics) runs before RollbackInstanceRefresh.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from auto_rollback import decision as rules
 from auto_rollback.actions import CANCELLED_STATUSES, ROLLING_BACK_STATUSES, ActionFailedError, ExactlyOnceActions
@@ -82,15 +84,27 @@ class RollbackService:
                 base.with_outcome(Outcome.SKIPPED, rules.NO_LINKED_GROUP, summary="No group is linked to this alarm.")
             ]
         summary = f"Alarm '{trigger.alarm_name}' went to {trigger.state} at {trigger.state_changed_at.isoformat()}."
-        return [
-            self._roll_back_if_needed(
-                replace(base, auto_scaling_group_name=name, summary=summary),
-                groups.get(name, GroupTags(name=name)),
-                signal_at=trigger.state_changed_at,
-                remaining=remaining,
-            )
-            for name in names
-        ]
+        results: list[Result] = []
+        failures: list[Exception] = []
+        for name in names:
+            # One group's failure must not keep the others' bad refreshes running: each is
+            # decided and acted on, and the first failure is raised afterwards so Lambda
+            # retries the event (the groups already handled then answer from their records).
+            try:
+                results.append(
+                    self._roll_back_if_needed(
+                        replace(base, auto_scaling_group_name=name, summary=summary),
+                        groups.get(name, GroupTags(name=name)),
+                        signal_at=trigger.state_changed_at,
+                        remaining=remaining,
+                    )
+                )
+            except Exception as error:
+                logger.exception("Could not handle one of the alarm's groups", extra={"group": name})
+                failures.append(error)
+        if failures:
+            raise failures[0]
+        return results
 
     def _roll_back_if_needed(
         self,
@@ -170,9 +184,22 @@ class RollbackService:
         not_active = rules.refresh_can_roll_back(refresh)
         if not_active is not None or refresh is None:
             return not_active or Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH), None
-        alarm = rules.first_firing_alarm(
-            self.gateway.alarms_in_alarm(refresh.start_time), group, self.gateway.alarm_tags
-        )
+        unread: list[Exception] = []
+
+        def tags_of(arn: str) -> Mapping[str, str]:
+            # One unreadable (e.g. throttled) alarm among many unrelated ones must not
+            # fail the whole check: it is passed over, and only if no linked alarm is
+            # found does its error fail the invocation, so that Lambda retries it.
+            try:
+                return self.gateway.alarm_tags(arn)
+            except (ClientError, BotoCoreError) as error:
+                logger.warning("Could not read an alarm's tags", extra={"alarmArn": arn, "error": str(error)})
+                unread.append(error)
+                return {}
+
+        alarm = rules.first_firing_alarm(self.gateway.alarms_in_alarm(refresh.start_time), group, tags_of)
+        if alarm is None and unread:
+            raise unread[0]
         if alarm is None:
             return Decision(Verdict.SKIP, rules.NO_ALARM_IN_ALARM), None
         decision = rules.decide_rollback(

@@ -227,3 +227,24 @@ def test_event_for_another_region_is_refused(world: World) -> None:
     with pytest.raises(InvalidEventError, match="region"):
         invoke(event)
     assert world.mutating_calls() == []
+
+
+def test_one_groups_failure_does_not_keep_the_alarms_other_groups_from_rolling_back(world: World) -> None:
+    # Given an alarm linked to two groups mid-refresh, and AWS refusing the first group's rollback once
+    start_refresh(world.autoscaling, world.fleet("api-prod"))
+    start_refresh(world.autoscaling, world.fleet("web-prod", tags={"auto-rollback:alarm-prefix": "svc-"}))
+    refresh_api.inject_fault(refresh_api.ROLLBACK, "ValidationError", times=1)
+    # When the alarm fires
+    with pytest.raises(Exception, match="ValidationError"):
+        invoke(alarm_event("svc-5xx", tags={"auto-rollback:group": "api-prod"}))
+    # Then the other group was still rolled back, and the invocation failed so that Lambda retries the first
+    assert [(call.group_name, call.ok) for call in world.rollback_calls()] == [
+        ("api-prod", False),
+        ("web-prod", True),
+    ]
+    # And the retry rolls the first group back and answers from its record for the second
+    retried = invoke(alarm_event("svc-5xx", tags={"auto-rollback:group": "api-prod"}))
+    assert {(r["autoScalingGroupName"], r["outcome"]) for r in retried["results"]} == {
+        ("api-prod", "ROLLBACK_STARTED"),
+        ("web-prod", "DEDUPLICATED"),
+    }

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests.integration.conftest import World
+from tests.reliability.faults import FaultKind, Injection, injected
 from tests.support import refresh_api
 from tests.support.events import refresh_event
 from tests.support.fleet import start_refresh
@@ -124,3 +125,47 @@ def test_lifecycle_events_of_groups_that_did_not_opt_in_are_not_published(world:
     result = invoke(refresh_event("rollback-failed", "web-prod", refresh_id))
     assert (result["outcome"], result["reason"]) == ("SKIPPED", "group-not-enabled")
     assert world.published() == []
+
+
+def test_an_unreadable_unrelated_alarm_does_not_fail_the_checkpoint(world: World) -> None:
+    # Given an unrelated alarm and a tag-linked one, both in ALARM since the refresh started
+    refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod"))
+    after = world.refresh_started_at() + timedelta(seconds=5)
+    world.alarm("a-unrelated-AlarmLow", at=after)
+    world.alarm("b-web-prod-5xx", group="web-prod", at=after)
+    # When the unrelated alarm's tags cannot be read (throttled past botocore's retries) at the checkpoint
+    throttled = Injection("cloudwatch", "ListTagsForResource", FaultKind.THROTTLING, times=4)
+    with injected(throttled):
+        result = invoke(refresh_event("checkpoint-reached", "web-prod", refresh_id))
+    # Then the linked alarm is still found and the refresh rolled back
+    assert throttled.injected == 4
+    assert result["outcome"] == "ROLLBACK_STARTED"
+    assert result["details"]["firingAlarm"]["alarmName"] == "b-web-prod-5xx"
+
+
+def test_a_checkpoint_that_could_not_read_every_candidate_fails_rather_than_say_none_fired(world: World) -> None:
+    refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod"))
+    world.alarm("web-prod-5xx", group="web-prod", at=world.refresh_started_at() + timedelta(seconds=5))
+    denied = Injection("cloudwatch", "ListTagsForResource", FaultKind.ACCESS_DENIED, times=100)
+    with injected(denied), pytest.raises(Exception, match="AccessDenied"):
+        invoke(refresh_event("checkpoint-reached", "web-prod", refresh_id))
+    assert world.mutating_calls() == []
+
+
+@pytest.mark.parametrize("desired_version", [None, "$Default"])
+def test_a_refresh_to_the_templates_default_version_is_announced_as_irreversible(
+    world: World, desired_version: str | None
+) -> None:
+    # Given a refresh whose desired launch template names no version (AWS reads that as $Default)
+    fleet = world.fleet("web-prod", tags={"auto-rollback:alarm-prefix": "web-"})
+    desired: dict[str, str] = {"LaunchTemplateId": fleet.launch_template_id}
+    if desired_version:
+        desired["Version"] = desired_version
+    refresh_id = world.autoscaling.start_instance_refresh(
+        AutoScalingGroupName="web-prod", DesiredConfiguration={"LaunchTemplate": desired}
+    )["InstanceRefreshId"]
+    # When it starts
+    result = invoke(refresh_event("started", "web-prod", refresh_id))
+    # Then operators are warned that it cannot be rolled back
+    [irreversible, *_] = result["details"]["warnings"]
+    assert irreversible == "cannot be rolled back: the refresh uses launch template version $Default"
