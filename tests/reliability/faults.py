@@ -10,9 +10,13 @@ function's own code paths, unchanged:
   service's wire protocol (query XML or JSON 1.0), so botocore parses
   and retries it exactly as a real one;
 * a *connection fault* raises botocore's own ``ConnectionClosedError`` or
-  ``ReadTimeoutError`` from ``before-send``; for calls that change something the
+  ``ReadTimeoutError`` from ``before-send``, once; for calls that change something the
   request is first delivered to the emulator, so the change is applied and only
-  the answer is lost (the ambiguous case);
+  the answer is lost (the ambiguous case), and botocore's retry is answered;
+* a *lost answer* delivers the request to the emulator and then raises
+  ``ConnectionClosedError`` on *every* attempt botocore makes, so the first attempt
+  changes AWS, the retries are refused by it, and the caller sees only connection
+  errors (a network path that drops answers, not requests);
 * a *crash* raises :class:`Crash`, a ``BaseException`` that nothing in the
   function catches, after a call completed: the invocation dies there as it would
   on a timeout or a killed container, leaving its idempotency records as they are.
@@ -42,12 +46,23 @@ class FaultKind(StrEnum):
     SERVER_ERROR = "5xx"
     CONNECTION = "connection/timeout"
     ACCESS_DENIED = "access denied"
+    LOST_ANSWER = "lost answer"
 
 
-#: Wire protocol each client of the function speaks (botocore picks JSON for CloudWatch).
+#: Wire protocol each client of the function speaks. CloudWatch's model lists smithy-rpc-v2-cbor, json
+#: and query; botocore 1.44 takes the first it ranks highest (botocore.utils.PRIORITY_ORDERED_SUPPORTED_
+#: PROTOCOLS), which is json. A test compares this with each client's resolved_protocol.
 PROTOCOLS = {"autoscaling": "query", "sns": "query", "cloudwatch": "json", "dynamodb": "json"}
+#: The namespace of each query service's error documents.
+XML_NAMESPACES = {
+    "autoscaling": "http://autoscaling.amazonaws.com/doc/2011-01-01/",
+    "sns": "http://sns.amazonaws.com/doc/2010-03-31/",
+}
+#: The prefix of ``__type`` in each JSON service's errors (its Smithy namespace).
+JSON_TYPE_PREFIXES = {"cloudwatch": "com.amazonaws.cloudwatch#", "dynamodb": "com.amazonaws.dynamodb.v20120810#"}
 
-#: Error code and HTTP status per service and fault, as each service names them.
+#: Error code and HTTP status per service and fault, as each service names them (for CloudWatch the
+#: query-compatible code that botocore reports, from the x-amzn-query-error header).
 _ERRORS: dict[str, dict[FaultKind, tuple[str, int]]] = {
     "autoscaling": {
         FaultKind.THROTTLING: ("Throttling", 400),
@@ -70,6 +85,9 @@ _ERRORS: dict[str, dict[FaultKind, tuple[str, int]]] = {
         FaultKind.ACCESS_DENIED: ("AuthorizationError", 403),
     },
 }
+
+#: CloudWatch's JSON errors name the Smithy shape in ``__type`` and the old query code in a header.
+_CLOUDWATCH_SHAPES = {"InternalServiceError": "InternalServiceFault", "Throttling": "ThrottlingException"}
 
 #: Calls that change something: a connection fault on them is injected *after* AWS applied them.
 MUTATING = frozenset(
@@ -105,20 +123,23 @@ class _Body:
 
 
 def error_response(service: str, code: str, status: int, url: str) -> AWSResponse:
-    """The HTTP answer ``service`` gives for error ``code``, in its own protocol."""
+    """The HTTP answer ``service`` gives for error ``code``, in the protocol botocore speaks to it."""
     message = f"Injected {code}"
     request_id = str(uuid.uuid4())
-    protocol = PROTOCOLS[service]
-    headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": code}
-    if protocol == "query":
-        fault = "Receiver" if status >= 500 else "Sender"
+    fault = "Receiver" if status >= 500 else "Sender"
+    headers = {"x-amzn-RequestId": request_id}
+    if PROTOCOLS[service] == "query":
         body = (
-            f"<ErrorResponse><Error><Type>{fault}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
-            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+            f'<ErrorResponse xmlns="{XML_NAMESPACES[service]}"><Error><Type>{fault}</Type><Code>{code}</Code>'
+            f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
         ).encode()
         headers["Content-Type"] = "text/xml"
     else:  # JSON 1.0
-        body = json.dumps({"__type": f"com.amazonaws.{service}#{code}", "message": message}).encode()
+        shape = code
+        if service == "cloudwatch":  # awsQueryCompatible: the query code travels in a header
+            shape = _CLOUDWATCH_SHAPES.get(code, f"{code}Exception")
+            headers["x-amzn-query-error"] = f"{code};{fault}"
+        body = json.dumps({"__type": f"{JSON_TYPE_PREFIXES[service]}{shape}", "message": message}).encode()
         headers["Content-Type"] = "application/x-amz-json-1.0"
     return AWSResponse(url, status, headers, _Body(body))
 
@@ -130,6 +151,7 @@ class Injection:
     service: str
     operation: str
     kind: FaultKind | None  # None: no fault, only a crash point
+    #: Attempts to fault (each botocore attempt counts); a lost answer faults every attempt regardless.
     times: int = 1
     #: Occurrences of the operation to let through before the first fault.
     skip: int = 0
@@ -143,14 +165,17 @@ class Injection:
 
     def before_send(self, request: Any, **_: Any) -> AWSResponse | None:
         self.seen += 1
-        if self.kind is None or self.seen <= self.skip or self.injected >= self.times:
+        if self.kind is None or self.seen <= self.skip:
+            return None
+        if self.injected >= self.times and self.kind is not FaultKind.LOST_ANSWER:
             return None
         self.injected += 1
         self.history.append(f"{self.operation}: {self.kind.value}")
+        if self.kind is FaultKind.LOST_ANSWER or (self.kind is FaultKind.CONNECTION and self.operation in MUTATING):
+            # AWS receives and applies the request; the answer is lost on the way back.
+            requests.post(request.url, data=request.body, headers=dict(request.headers), timeout=10)
+            raise ConnectionClosedError(endpoint_url=request.url)
         if self.kind is FaultKind.CONNECTION:
-            if self.operation in MUTATING:  # AWS applies it; the answer is lost on the way back
-                requests.post(request.url, data=request.body, headers=dict(request.headers), timeout=10)
-                raise ConnectionClosedError(endpoint_url=request.url)
             raise ReadTimeoutError(endpoint_url=request.url)
         code, status = _ERRORS[self.service][self.kind]
         return error_response(self.service, code, status, request.url)

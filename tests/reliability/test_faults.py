@@ -9,8 +9,9 @@ from tests.reliability.faults import FaultKind
 from tests.support.aws_server import AwsEmulator
 
 
-@pytest.mark.parametrize("kind", list(FaultKind), ids=[kind.name.lower() for kind in FaultKind])
-@pytest.mark.parametrize("call", lab.CALLS, ids=[call.label for call in lab.CALLS])
+@pytest.mark.parametrize(
+    ("call", "kind"), lab.CELLS, ids=[f"{call.label}-{kind.name.lower()}" for call, kind in lab.CELLS]
+)
 def test_fault_in_every_call_keeps_the_promises(aws_session: AwsEmulator, call: lab.Call, kind: FaultKind) -> None:
     # Given an opted-in group mid-refresh and an alarm linked to it
     # When the call fails once with the fault (and the event is redelivered if the invocation failed)
