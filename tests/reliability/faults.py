@@ -63,7 +63,7 @@ JSON_TYPE_PREFIXES = {"cloudwatch": "com.amazonaws.cloudwatch#", "dynamodb": "co
 
 #: Error code and HTTP status per service and fault, as each service names them (for CloudWatch the
 #: query-compatible code that botocore reports, from the x-amzn-query-error header).
-_ERRORS: dict[str, dict[FaultKind, tuple[str, int]]] = {
+ERRORS: dict[str, dict[FaultKind, tuple[str, int]]] = {
     "autoscaling": {
         FaultKind.THROTTLING: ("Throttling", 400),
         FaultKind.SERVER_ERROR: ("ResourceContention", 500),
@@ -109,7 +109,7 @@ def function_clients() -> dict[str, Any]:
 
 
 def error_code(service: str, kind: FaultKind) -> str:
-    return _ERRORS[service][kind][0]
+    return ERRORS[service][kind][0]
 
 
 class _Body:
@@ -177,7 +177,7 @@ class Injection:
             raise ConnectionClosedError(endpoint_url=request.url)
         if self.kind is FaultKind.CONNECTION:
             raise ReadTimeoutError(endpoint_url=request.url)
-        code, status = _ERRORS[self.service][self.kind]
+        code, status = ERRORS[self.service][self.kind]
         return error_response(self.service, code, status, request.url)
 
     def after_call(self, http_response: Any = None, **_: Any) -> None:
