@@ -6,7 +6,7 @@ injected per AWS call, crash points tried, the storm, the bad-input corpus and
 the Hypothesis fuzz, and the IAM trust-model check on the synthesized policy.
 Exits non-zero if any promise did not hold.
 
-    python -m scripts.reliability [--fuzz-examples N] [--details]
+    python -m scripts.reliability [--fuzz-examples N] [--details] [--matrix]
 """
 
 from __future__ import annotations
@@ -110,9 +110,11 @@ def table(checks: list[lab.Check]) -> str:
             f"| Fault matrix: {call} | {injected} faults injected ({len(cells)} kinds) "
             f"| {PROMISES['fault']} | {_held(cells)} |"
         )
+    lost = sum(1 for check in faults if check.name.endswith(f" / {FaultKind.LOST_ANSWER.value}"))
     rows.append(
         f"| **Fault matrix total** | {sum(c.faults for c in faults)} faults in {len(faults)} cells "
-        f"({len(by_call)} calls x {len(FaultKind)} kinds) | {PROMISES['fault']} | {_held(faults)} |"
+        f"({len(by_call)} calls x {len(FaultKind) - 1} kinds, + {FaultKind.LOST_ANSWER.value} on {lost}) "
+        f"| {PROMISES['fault']} | {_held(faults)} |"
     )
     crashes = [check for check in checks if check.family == "crash"]
     for check in crashes:
@@ -123,6 +125,34 @@ def table(checks: list[lab.Check]) -> str:
     for family in ("storm", "input", "trust"):
         for check in [c for c in checks if c.family == family]:
             rows.append(f"| {check.name} | {check.observed} | {PROMISES[family]} | {_held([check])} |")
+    return "\n".join(rows)
+
+
+#: Short names of the behaviours, for the matrix.
+_BEHAVIOUR = {
+    lab.RETRIED: "retry and succeed",
+    lab.CONFIRMED: "confirmed by DescribeInstanceRefreshes, published once",
+    lab.FAILS: "fail; redelivery completes",
+}
+
+
+def matrix(checks: list[lab.Check]) -> str:
+    """The call x fault table of docs/RELIABILITY.md: the behaviour each cell showed, and whether it held."""
+    cells = {check.name: check for check in checks if check.family == "fault"}
+    rows = [
+        "| Call | " + " | ".join(kind.value for kind in FaultKind) + " |",
+        "|---|" + "---|" * len(FaultKind),
+    ]
+    for call in lab.CALLS:
+        row = []
+        for kind in FaultKind:
+            check = cells.get(f"{call.label} / {kind.value}")
+            if check is None:
+                row.append("not tried")
+                continue
+            behaviour = _BEHAVIOUR[lab.expected_behaviour(call, kind)]
+            row.append(behaviour if check.held else f"**NOT HELD**: {check.observed}")
+        rows.append(f"| {call.label} | " + " | ".join(row) + " |")
     return "\n".join(rows)
 
 
@@ -146,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fuzz-examples", type=int, default=2000, help="Hypothesis examples (default 2000)")
     parser.add_argument("--details", action="store_true", help="also print every fault-matrix cell")
+    parser.add_argument("--matrix", action="store_true", help="also print the call x fault behaviour table")
     args = parser.parse_args(argv)
     # The function logs every decision as JSON on stdout, as in Lambda (storm processes too); only the
     # table matters here.
@@ -156,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     with _quiet_stdout():
         checks, timings = run(args.fuzz_examples)
     print(table(checks))
+    if args.matrix:
+        print()
+        print(matrix(checks))
     if args.details:
         print()
         print("| Cell | Expected | Observed | Held |")
