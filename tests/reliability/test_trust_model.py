@@ -36,15 +36,26 @@ def _group_arn(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def statements(tmp_path_factory: pytest.TempPathFactory) -> list[Statement]:
-    """The function role's statements in the template ``make synth`` would produce."""
-    template_json: dict[str, Any] = synth_template(tmp_path_factory.mktemp("trust-model"))
+def template_json(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The template ``make synth`` would produce."""
+    template: dict[str, Any] = synth_template(tmp_path_factory.mktemp("trust-model"))
+    return template
+
+
+def _function_id(template: dict[str, Any]) -> str:
     (function_id,) = [
         logical_id
-        for logical_id, resource in template_json["Resources"].items()
+        for logical_id, resource in template["Resources"].items()
         if resource["Type"] == "AWS::Lambda::Function" and resource["Properties"].get("Handler") == HANDLER
     ]
-    return role_statements(template_json, function_role_id(template_json, function_id), account=ACCOUNT, region=REGION)
+    return function_id
+
+
+@pytest.fixture(scope="module")
+def statements(template_json: dict[str, Any]) -> list[Statement]:
+    """The function role's statements in the synthesized template."""
+    role_id = function_role_id(template_json, _function_id(template_json))
+    return role_statements(template_json, role_id, account=ACCOUNT, region=REGION)
 
 
 @settings(max_examples=300, deadline=None)
@@ -75,3 +86,49 @@ def test_the_function_cannot_change_tags_so_cannot_opt_a_group_in(statements: li
 
     # Then it may not: consent stays with whoever may tag the group
     assert not any(is_allowed(statements, action, target, {OPT_IN: "enabled"}) for target in targets)
+
+
+def test_the_stack_lets_only_its_own_rules_invoke_the_function(template_json: dict[str, Any]) -> None:
+    # Given the function's resource-based policy (its Lambda permissions) in the template
+    function_id = _function_id(template_json)
+    resources = template_json["Resources"]
+    rules = {logical_id for logical_id, resource in resources.items() if resource["Type"] == "AWS::Events::Rule"}
+    permissions = [
+        resource["Properties"]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::Lambda::Permission"
+        and resource["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    ]
+
+    # When we list who each permission lets in
+    grantees = [(p["Principal"], p["SourceArn"]["Fn::GetAtt"][0]) for p in permissions]
+
+    # Then only EventBridge, for this stack's two rules: any other invoker needs lambda:InvokeFunction from
+    # an identity policy in the account, which the stack cannot see (docs/RELIABILITY.md, trust model)
+    assert sorted(grantees) == sorted(("events.amazonaws.com", rule) for rule in rules)
+    assert len(rules) == 2
+
+
+def test_only_cloudwatch_alarms_of_this_account_are_let_in_by_the_topic_policy(template_json: dict[str, Any]) -> None:
+    # Given the outcomes topic's resource policy
+    (policy,) = [r["Properties"] for r in template_json["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"]
+
+    # When its Allow statements are read
+    allows = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+
+    # Then the only principal it adds is CloudWatch, for this account's alarms; publishers inside the
+    # account still need sns:Publish from their own identity policy
+    assert [(s["Principal"], s["Condition"]) for s in allows] == [
+        ({"Service": "cloudwatch.amazonaws.com"}, {"StringEquals": {"aws:SourceAccount": ACCOUNT}})
+    ]
+
+
+def test_the_idempotency_table_has_no_resource_policy(template_json: dict[str, Any]) -> None:
+    # Given the idempotency table
+    (table,) = [r["Properties"] for r in template_json["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+
+    # When we look for a resource policy that would let another principal write records
+    # Then there is none: writes are governed by the account's identity policies alone, which is why the
+    # trust model asks to deny dynamodb writes on it to everyone but the function's role
+    assert "ResourcePolicy" not in table
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
