@@ -107,7 +107,10 @@ def not_enabled(group: GroupTags) -> Decision:
 def not_enabled_summary(group: GroupTags) -> str:
     """For people: what an inexact ``auto-rollback`` tag value means, and how to fix it."""
     if not group.meant_mode:
-        return "The group is not opted in (no auto-rollback tag)."
+        return (
+            f"The group is not opted in: its auto-rollback tag is absent or neither "
+            f"'{GroupMode.ENABLED.value}' nor '{GroupMode.DRY_RUN.value}'."
+        )
     return (
         f"The group's auto-rollback tag is {group.unrecognised_mode!r}, not exactly "
         f"{group.meant_mode.value!r}, so the group is NOT protected. Only the exact values "
