@@ -52,7 +52,7 @@ def test_the_guide_lists_the_opt_in_values_the_function_knows() -> None:
 
     # Then they are the function's values (auto_rollback.facts), in its order, and the command knows all of them
     assert rows == [mode.value for mode in GroupMode]
-    assert "contains([" + ",".join(f"'{mode.value}'" for mode in GroupMode) + "]" in text
+    assert "contains(`[" + ",".join(f'"{mode.value}"' for mode in GroupMode) + "]`" in text
 
 
 def test_the_guide_shows_the_console_events_as_shipped() -> None:
