@@ -43,6 +43,9 @@ CLIENT_CONFIG = Config(
     user_agent_extra=f"auto-rollback/{__version__}",
 )
 
+#: CloudWatch's limit on alarm names (and so on the prefixes worth asking about).
+MAX_ALARM_NAME = 255
+
 #: Errors after which the same mutating call may succeed if tried again later.
 TRANSIENT_ERRORS = frozenset(
     {
@@ -140,6 +143,8 @@ class AwsGateway:
 
     def count_alarms_with_prefix(self, prefix: str) -> int:
         """How many alarms (any state, first page only) have a name starting with ``prefix``."""
+        if len(prefix) > MAX_ALARM_NAME:  # a tag value may be 256 long; AWS refuses such a prefix
+            return 0
         response = self.cloudwatch.describe_alarms(
             AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"], MaxRecords=100
         )

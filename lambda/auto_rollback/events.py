@@ -27,6 +27,7 @@ ALARM_STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
 _MAX_NAME = 255
 _MAX_TEXT = 1024
 _MAX_ID = 255
+_MAX_ARN = 1024
 _MANUAL_FIELDS = frozenset({"action", "autoScalingGroupName", "reason", "dryRun"})
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 # What each service's API refuses in a name; anything else is a name AWS may send us.
@@ -316,7 +317,8 @@ def _alarm_arn(event: Mapping[str, Any], region: str, account: str, name: str) -
     if not isinstance(resources, list) or not all(isinstance(item, str) for item in resources):
         raise InvalidEventError("resources", "expected a list of ARNs")
     for arn in resources:
-        if arn.startswith("arn:") and ":alarm:" in arn:
+        # ListTagsForResource refuses an ARN over 1024 characters; a real alarm's is far shorter.
+        if arn.startswith("arn:") and ":cloudwatch:" in arn and ":alarm:" in arn and len(arn) <= _MAX_ARN:
             return str(arn)
     return f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
 

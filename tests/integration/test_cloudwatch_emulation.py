@@ -415,3 +415,20 @@ def test_the_filtered_tags_sample_is_what_alarm_event_builds() -> None:
     # Then both carry the same tags and status
     for key in ("alarmTags", "alarmTagsStatus"):
         assert built["detail"][key] == sample["detail"][key]
+
+
+def test_describe_alarms_refuses_a_name_prefix_longer_than_the_model_allows(cloudwatch: Any) -> None:
+    # Given a prefix of 256 characters (an Auto Scaling tag value may be that long; botocore checks no maximum)
+    # When it is asked for
+    with pytest.raises(ClientError) as refused:
+        cloudwatch.describe_alarms(AlarmNamePrefix="p" * 256)
+    # Then CloudWatch refuses it, as AWS does for any member over its documented length
+    assert refused.value.response["Error"]["Code"] == "ValidationError"
+    assert "alarmNamePrefix" in refused.value.response["Error"]["Message"]
+
+
+def test_list_tags_for_resource_refuses_an_arn_longer_than_the_model_allows(cloudwatch: Any) -> None:
+    arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + "a" * 1000
+    with pytest.raises(ClientError) as refused:
+        cloudwatch.list_tags_for_resource(ResourceARN=arn)
+    assert refused.value.response["Error"]["Code"] == "ValidationError"

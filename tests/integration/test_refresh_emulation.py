@@ -896,3 +896,11 @@ def test_every_response_conforms_to_the_botocore_output_shapes(
     assert violations == []
     seen = {key for wire in refresh_api.refreshes(GROUP) for key in wire}
     assert seen == set(refresh_shape.members)
+
+
+def test_a_group_name_longer_than_the_model_allows_is_refused(autoscaling: Any) -> None:
+    # botocore checks no maximum before sending; Auto Scaling refuses a name over 255 characters
+    with pytest.raises(ClientError) as refused:
+        autoscaling.describe_instance_refreshes(AutoScalingGroupName="g" * 256)
+    assert refused.value.response["Error"]["Code"] == "ValidationError"
+    assert "autoScalingGroupName" in refused.value.response["Error"]["Message"]

@@ -169,3 +169,14 @@ def test_a_refresh_to_the_templates_default_version_is_announced_as_irreversible
     # Then operators are warned that it cannot be rolled back
     [irreversible, *_] = result["details"]["warnings"]
     assert irreversible == "cannot be rolled back: the refresh uses launch template version $Default"
+
+
+def test_a_prefix_tag_longer_than_any_alarm_name_gets_the_no_alarm_warning_not_a_failure(world: World) -> None:
+    # Given a group whose prefix tag is 256 characters (a valid tag value; no alarm name is that long)
+    fleet = world.fleet("web-prod", tags={"auto-rollback:alarm-prefix": "p" * 256})
+    refresh_id = start_refresh(world.autoscaling, fleet)
+    # When its refresh starts
+    result = invoke(refresh_event("started", "web-prod", refresh_id))
+    # Then the function does not ask CloudWatch for an impossible prefix (AWS would refuse it), and warns
+    assert result["outcome"] == "NOTIFIED"
+    assert any("no alarm is linked" in warning for warning in result["details"]["warnings"])

@@ -59,6 +59,8 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, EmptyResult
 
+from tests.support.model_limits import limit_problem
+
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
@@ -232,6 +234,7 @@ def delete_alarms(self: CloudWatchResponse) -> ActionResult:
 
 
 def list_tags_for_resource(self: CloudWatchResponse) -> ActionResult:
+    _check_limits("ListTagsForResource", dict(self.params))
     arn: str = self._get_param("ResourceARN")
     if ":alarm:" in arn and not any(alarm.alarm_arn == arn for alarm in self.cloudwatch_backend.alarms.values()):
         raise ResourceNotFoundException(f"Alarm {arn.rsplit(':alarm:', 1)[-1]} does not exist.")
@@ -239,6 +242,13 @@ def list_tags_for_resource(self: CloudWatchResponse) -> ActionResult:
 
 
 # --------------------------------------------------------------------------- DescribeAlarms
+
+
+def _check_limits(operation: str, params: dict[str, Any]) -> None:
+    """The model's maximums (botocore sends a request that breaks them; AWS refuses it)."""
+    problem = limit_problem("cloudwatch", operation, params)
+    if problem:
+        raise ValidationError(problem)
 
 
 def _max_records(value: Any) -> int:
@@ -325,6 +335,7 @@ def _actions(alarm: Alarm) -> Iterable[str]:
 
 def describe_alarms(self: CloudWatchResponse) -> ActionResult:
     params = {key: value for key, value in dict(self.params).items() if value not in (None, [], "")}
+    _check_limits("DescribeAlarms", params)
     max_records = _max_records(params.get("MaxRecords"))
     with _LOCK:
         alarms, types, detail = _selected(self.cloudwatch_backend, params)

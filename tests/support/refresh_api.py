@@ -58,6 +58,8 @@ from moto.core.utils import get_service_model
 from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateVersion
 from werkzeug.exceptions import HTTPException
 
+from tests.support.model_limits import limit_problem
+
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
@@ -512,6 +514,9 @@ def _serve(
     with _LOCK:
         try:
             _raise_injected_fault(action)
+            problem = limit_problem("autoscaling", action, params)
+            if problem:
+                raise ValidationError(problem)
             outcome = operation(response.autoscaling_backend, params)
         except (ServiceException, HTTPException) as error:
             _PROCESS.calls.append(CallRecord(action, group_name, _logged_at(), _error_code(error), **record))

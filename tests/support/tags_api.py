@@ -33,6 +33,8 @@ from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 
+from tests.support.model_limits import limit_problem
+
 DEFAULT_MAX_RECORDS = 50
 MAX_MAX_RECORDS = 100
 #: "The maximum number of filters per filter type (for example, auto-scaling-group) is 1000."
@@ -126,6 +128,9 @@ def _wire(tag: dict[str, Any]) -> dict[str, Any]:
 
 def describe_tags(self: AutoScalingResponse) -> ActionResult:
     params: dict[str, Any] = dict(self.params)
+    problem = limit_problem("autoscaling", "DescribeTags", params)
+    if problem:
+        raise validation_error(problem)
     max_records = _max_records(params.get("MaxRecords"))
     filters = _checked_filters(params.get("Filters") or [])
     groups = list(self.autoscaling_backend.autoscaling_groups.values())

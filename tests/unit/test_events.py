@@ -169,3 +169,16 @@ def test_group_names_within_the_auto_scaling_models_pattern_are_accepted(name: s
     # botocore's autoscaling model: XmlStringMaxLen255, the XML character range, less line breaks and tabs
     trigger = parse_event(_mutated("refresh-started.json", ["detail", "AutoScalingGroupName"], name))
     assert isinstance(trigger, RefreshTrigger) and trigger.auto_scaling_group_name == name
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + "x" * 1000,  # over ListTagsForResource's 1024
+        "arn:aws:sns:us-east-1:123456789012:alarm:web-prod-5xx",  # not CloudWatch's
+    ],
+)
+def test_an_alarm_arn_cloudwatch_would_refuse_is_replaced_by_the_one_its_name_gives(resource: str) -> None:
+    trigger = parse_event(_mutated("alarm-metric.json", ["resources"], [resource]))
+    assert isinstance(trigger, AlarmTrigger)
+    assert trigger.alarm_arn == f"arn:aws:cloudwatch:{trigger.region}:{trigger.account}:alarm:{trigger.alarm_name}"
