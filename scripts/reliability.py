@@ -110,10 +110,13 @@ def table(checks: list[lab.Check]) -> str:
             f"| Fault matrix: {call} | {injected} faults injected ({len(cells)} kinds) "
             f"| {PROMISES['fault']} | {_held(cells)} |"
         )
-    lost = sum(1 for check in faults if check.name.endswith(f" / {FaultKind.LOST_ANSWER.value}"))
+    extra = ", ".join(
+        f"+ {kind.value} on {sum(1 for check in faults if check.name.endswith(f' / {kind.value}'))}"
+        for kind in lab.ONLY_FOR
+    )
     rows.append(
         f"| **Fault matrix total** | {sum(c.faults for c in faults)} faults in {len(faults)} cells "
-        f"({len(by_call)} calls x {len(FaultKind) - 1} kinds, + {FaultKind.LOST_ANSWER.value} on {lost}) "
+        f"({len(by_call)} calls x {len(FaultKind) - len(lab.ONLY_FOR)} kinds, {extra}) "
         f"| {PROMISES['fault']} | {_held(faults)} |"
     )
     crashes = [check for check in checks if check.family == "crash"]

@@ -5,7 +5,8 @@ built (``auto_rollback.handler.get_service()``), so each request still goes
 through botocore's serialisation, retries and error parsing, and through the
 function's own code paths, unchanged:
 
-* an *error answer* (throttling, a 5xx or ResourceContention, access denied) is
+* an *error answer* (throttling, a 5xx or ResourceContention, access denied, and
+  for ``sns:Publish`` a KMS error botocore does not retry) is
   served from ``before-send`` as the HTTP response AWS would send, in the
   service's wire protocol (query XML or JSON 1.0), so botocore parses
   and retries it exactly as a real one;
@@ -47,6 +48,9 @@ class FaultKind(StrEnum):
     CONNECTION = "connection/timeout"
     ACCESS_DENIED = "access denied"
     LOST_ANSWER = "lost answer"
+    #: An error the call's model declares and botocore does not retry: SNS's KMSThrottling (400) on
+    #: Publish, which a topic encrypted with a KMS key answers when KMS throttles SNS. Publish only.
+    NOT_RETRIED = "not retried (KMS)"
 
 
 #: Wire protocol each client of the function speaks. CloudWatch's model lists smithy-rpc-v2-cbor, json
@@ -80,9 +84,12 @@ ERRORS: dict[str, dict[FaultKind, tuple[str, int]]] = {
         FaultKind.ACCESS_DENIED: ("AccessDeniedException", 400),
     },
     "sns": {
+        # Not ThrottledException (Throttled, 429): the model declares that only for the SMS operations.
+        # Publish is throttled with the common query error Throttling ("Rate exceeded"), HTTP 400.
         FaultKind.THROTTLING: ("Throttling", 400),
         FaultKind.SERVER_ERROR: ("InternalError", 500),
         FaultKind.ACCESS_DENIED: ("AuthorizationError", 403),
+        FaultKind.NOT_RETRIED: ("KMSThrottling", 400),
     },
 }
 

@@ -169,18 +169,23 @@ CALLS = (
 )
 
 
+#: The fault kinds only some calls get, and which: a lost answer only the refresh changes, a
+#: non-retried error only sns:Publish (the one call whose model declares one, KMSThrottling).
+ONLY_FOR = {FaultKind.LOST_ANSWER: REFRESH_CHANGES, FaultKind.NOT_RETRIED: frozenset({"Publish"})}
+
+
 def kinds_for(call: Call) -> tuple[FaultKind, ...]:
-    """The faults tried on ``call``: all, except a lost answer, which only the refresh changes get.
+    """The faults tried on ``call``: all, except the kinds in :data:`ONLY_FOR`, which only their calls get.
 
     (A read whose every answer is lost is a read timeout on every attempt; DynamoDB and SNS
     writes with every answer lost are left open, see docs/RELIABILITY.md.)
     """
-    return tuple(kind for kind in FaultKind if kind is not FaultKind.LOST_ANSWER or call.operation in REFRESH_CHANGES)
+    return tuple(kind for kind in FaultKind if kind not in ONLY_FOR or call.operation in ONLY_FOR[kind])
 
 
 def expected_behaviour(call: Call, kind: FaultKind) -> str:
     """The written-down expectation for one cell of the matrix (docs/RELIABILITY.md shows it)."""
-    if kind is FaultKind.ACCESS_DENIED or call.scenario == "rollback-refused":
+    if kind in {FaultKind.ACCESS_DENIED, FaultKind.NOT_RETRIED} or call.scenario == "rollback-refused":
         return FAILS
     if kind in {FaultKind.CONNECTION, FaultKind.LOST_ANSWER} and call.operation in REFRESH_CHANGES:
         # AWS applied the call and the caller cannot tell: botocore's retry is refused

@@ -96,3 +96,62 @@ def test_injected_5xx_is_the_modelled_exception_where_the_model_has_one(service:
     # Then boto3 raises the service's own exception class for it, as for a real one
     assert code in modelled, f"{service} models no {code}"
     assert type(raised.value).__name__ == modelled[code]
+
+
+def _publish_attempts(config: Config, code: str, status: int) -> tuple[int, ClientError]:
+    """How many attempts a Publish makes when every one is answered with ``code``, and the error."""
+    client = boto3.client(
+        "sns",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=config,
+    )
+    attempts: list[int] = []
+
+    def answer(request: Any, **_: Any) -> Any:
+        attempts.append(1)
+        return error_response("sns", code, status, request.url)
+
+    client.meta.events.register("before-send.sns.Publish", answer)
+    operation, parameters = CALLS["sns"]
+    with pytest.raises(ClientError) as raised:
+        getattr(client, operation)(**parameters)
+    return len(attempts), raised.value
+
+
+def test_sns_publish_throttling_is_the_common_query_error_and_retried() -> None:
+    # Given SNS's model: ThrottledException (Throttled, 429) is declared by the SMS operations only
+    model = boto3.client("sns", region_name="us-east-1").meta.service_model
+    declaring = {name for name in model.operation_names if "ThrottledException" in _errors(model, name)}
+    assert "Publish" not in declaring and declaring
+
+    # When the injected Publish throttling (Throttling, 400) meets a client configured as the function's
+    from auto_rollback.aws import CLIENT_CONFIG
+
+    attempts, error = _publish_attempts(CLIENT_CONFIG, *ERRORS["sns"][FaultKind.THROTTLING])
+
+    # Then botocore retries it as throttling, up to its attempt limit
+    assert error.response["Error"]["Code"] == "Throttling"
+    assert attempts == CLIENT_CONFIG.retries["total_max_attempts"] > 1
+
+
+def test_sns_kms_throttling_is_declared_by_publish_and_not_retried() -> None:
+    # Given the non-retried fault injected only into sns:Publish
+    from auto_rollback.aws import CLIENT_CONFIG
+
+    code, status = ERRORS["sns"][FaultKind.NOT_RETRIED]
+    model = boto3.client("sns", region_name="us-east-1").meta.service_model
+
+    # When it meets a client configured as the function's
+    attempts, error = _publish_attempts(CLIENT_CONFIG, code, status)
+
+    # Then it is an error Publish declares, raised as its modelled class after one attempt
+    assert type(error).__name__ in _errors(model, "Publish")
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == status == 400
+    assert attempts == 1
+
+
+def _errors(model: Any, operation: str) -> set[str]:
+    return {shape.name for shape in model.operation_model(operation).error_shapes}

@@ -39,11 +39,12 @@ class AwsEmulator:
     """A running moto server with the instance-refresh emulation installed."""
 
     def __init__(self) -> None:
-        from tests.support import cloudwatch_api, refresh_api, tags_api
+        from tests.support import cloudwatch_api, refresh_api, sns_api, tags_api
 
         refresh_api.install()
         cloudwatch_api.install()
         tags_api.install()
+        sns_api.install()
         self.port = _free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
