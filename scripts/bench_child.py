@@ -27,7 +27,7 @@ from typing import Any  # noqa: E402
 
 
 class Context:
-    """The parts of Lambda's context object the function reads (as tests/support/harness.py)."""
+    """The parts of Lambda's context object the function reads (as devkit/scenarios/harness.py)."""
 
     function_name = "auto-rollback"
     function_version = "$LATEST"

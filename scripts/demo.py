@@ -48,17 +48,17 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from tests.support.aws_server import ACCOUNT_ID, running_emulator
-from tests.support.events import alarm_event, cloudwatch_time, refresh_event
-from tests.support.fleet import BAD_IMAGE_ID, GOOD_IMAGE_ID, INSTANCE_TYPE, make_group
-from tests.support.harness import Deployment, configured, invoke
+from devkit.aws.aws_server import ACCOUNT_ID, running_emulator
+from devkit.scenarios.events import alarm_event, cloudwatch_time, refresh_event
+from devkit.scenarios.fleet import BAD_IMAGE_ID, GOOD_IMAGE_ID, INSTANCE_TYPE, make_group
+from devkit.scenarios.harness import Deployment, configured, invoke
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_DIR = REPO_ROOT / "lambda"
 CACHE_DIR = REPO_ROOT / ".venv" / ".demo-template-cache"
 #: What the synthesized template depends on: a change to any of these re-synthesizes.
 # facts.py is an input: the IAM condition is built from its opt-in vocabulary.
-TEMPLATE_INPUTS = ("app.py", "cdk.json", "infra/**/*.py", "lambda/auto_rollback/facts.py", "tests/infra/synth.py")
+TEMPLATE_INPUTS = ("app.py", "cdk.json", "infra/**/*.py", "lambda/auto_rollback/facts.py", "devkit/template/synth.py")
 HANDLER = "auto_rollback.handler.lambda_handler"
 STORM_PROCESSES = 3
 AWS_VARIABLES = (
@@ -168,7 +168,7 @@ def load_template() -> StackTemplate:
 _SYNTH_WITH_TEST_HELPER = """
 import json, sys
 from pathlib import Path
-from tests.infra.synth import synth_template
+from devkit.template.synth import synth_template
 out = Path(sys.argv[1])
 (out / "demo-template.json").write_text(json.dumps(synth_template(out)))
 """
@@ -409,12 +409,12 @@ ALARMS = {alarm.name: (group, alarm) for group in FLEET for alarm in group.alarm
 
 
 def emulation() -> Any:
-    """``tests.support.refresh_api``, imported on first use.
+    """``devkit.aws.refresh_api``, imported on first use.
 
     It loads moto's EC2 and Auto Scaling models, seconds of start-up that the storm's
     worker processes (which import this module afresh) do not need.
     """
-    from tests.support import refresh_api
+    from devkit.aws import refresh_api
 
     return refresh_api
 
@@ -654,7 +654,7 @@ def call_function(event: Any, timeout_seconds: float, *, quiet: bool) -> dict[st
 def invoke_concurrently(demo: Demo, events: Sequence[dict[str, Any]], processes: int) -> list[dict[str, Any]]:
     """Deliver events from separate processes at once, as concurrent Lambda containers would.
 
-    Like tests.support.harness.invoke_concurrently, but quiet like the rest of the demo.
+    Like devkit.scenarios.harness.invoke_concurrently, but quiet like the rest of the demo.
     """
     environment = {**demo.stack.environment, **{key: os.environ[key] for key in AWS_VARIABLES if key in os.environ}}
     shares = [list(events[index::processes]) for index in range(processes)]

@@ -1,6 +1,6 @@
 """``make reliability``: run the reliability checks and print the table that docs/RELIABILITY.md shows.
 
-Every figure comes from running the checks of ``tests/reliability/lab.py``
+Every figure comes from running the checks of ``devkit/reliability/lab.py``
 against the embedded emulator (the same code the tests assert on): faults
 injected per AWS call, crash points tried, the storm, the bad-input corpus and
 the Hypothesis fuzz, and the IAM trust-model check on the synthesized policy.
@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
-from tests.reliability import lab  # noqa: E402
-from tests.reliability.faults import FaultKind  # noqa: E402
-from tests.support.aws_server import running_emulator  # noqa: E402
+from devkit.aws.aws_server import running_emulator  # noqa: E402
+from devkit.aws.faults import FaultKind  # noqa: E402
+from devkit.reliability import lab  # noqa: E402
 
 PROMISES = {
     "fault": "1, 2, 4",
@@ -46,9 +46,10 @@ def _held(checks: list[lab.Check]) -> str:
 
 def trust_model() -> lab.Check:
     """The synthesized policy refuses rollback/cancel without auto-rollback=enabled, and any tag write."""
-    from tests.infra.policy import function_role_id, is_allowed, role_statements
-    from tests.infra.synth import ACCOUNT, REGION, synth_template
-    from tests.reliability.test_trust_model import HANDLER, MUTATIONS, OPT_IN, TAGGING, _group_arn
+    from devkit.reliability.trust import MUTATIONS, OPT_IN, TAGGING, group_arn
+    from devkit.template.policy import function_role_id, is_allowed, role_statements
+    from devkit.template.synth import ACCOUNT, REGION, synth_template
+    from infra.function import HANDLER
 
     with tempfile.TemporaryDirectory() as outdir:
         template = synth_template(Path(outdir))
@@ -61,10 +62,10 @@ def trust_model() -> lab.Check:
     tags: list[str | None] = [None, "disabled", "dry-run", "Enabled", "enabled ", "true", "", "*"]
     cases = [(action, tag) for action in MUTATIONS for tag in tags]
     refused = [
-        not is_allowed(statements, action, _group_arn("web-prod"), {} if tag is None else {OPT_IN: tag})
+        not is_allowed(statements, action, group_arn("web-prod"), {} if tag is None else {OPT_IN: tag})
         for action, tag in cases
     ]
-    allowed = [is_allowed(statements, action, _group_arn("web-prod"), {OPT_IN: "enabled"}) for action in MUTATIONS]
+    allowed = [is_allowed(statements, action, group_arn("web-prod"), {OPT_IN: "enabled"}) for action in MUTATIONS]
     no_tagging = [not is_allowed(statements, action, "*", {OPT_IN: "enabled"}) for action in TAGGING]
     return lab.Check(
         "trust",

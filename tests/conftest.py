@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.aws_server import AwsEmulator, running_emulator
+from devkit.aws.aws_server import AwsEmulator, running_emulator
 
 EVENTS_DIR = Path(__file__).parent / "events"
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from tests.infra.synth import synth_template
+from devkit.template.synth import synth_template
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from devkit.template.synth import REPO_ROOT, build, cdk_json_context
 from infra.config import ConfigError, Settings
-from tests.infra.synth import REPO_ROOT, build, cdk_json_context
 
 
 def test_cdk_json_runs_the_app_with_the_project_venv() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
 
-from tests.infra.synth import REGION
+from devkit.template.synth import REGION
 
 #: W3005 "dependency already enforced by a GetAtt": CDK writes an explicit
 #: DependsOn on a function's role (beside the GetAtt of its ARN) so that the

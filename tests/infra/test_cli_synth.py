@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.synth import REPO_ROOT
+from devkit.template.synth import REPO_ROOT
 
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 

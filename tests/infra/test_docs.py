@@ -9,10 +9,10 @@ import shlex
 import pytest
 
 from auto_rollback.facts import MODE_TAG, GroupMode
+from devkit.template.synth import REPO_ROOT, cdk_environment
 from infra import summary
 from infra.config import OPTION_KEYS
 from infra.console_events import EVENTS_DIR, EXAMPLES
-from tests.infra.synth import REPO_ROOT, cdk_environment
 
 DEPLOY = REPO_ROOT / "docs" / "DEPLOY.md"
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import boto3
 
+from devkit.aws.aws_server import AwsEmulator
 from tests.conftest import EVENTS_DIR, load_event
-from tests.support.aws_server import AwsEmulator
 
 SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json") if not path.name.startswith("manual-"))
 REFRESH_SAMPLES = {name for name in SAMPLES if name.startswith("refresh-")}

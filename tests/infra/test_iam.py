@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from auto_rollback.facts import MODE_TAG, GroupMode
-from infra.function import HANDLER, LAMBDA_DIR, OPT_IN_CONDITION, ROLLBACK_ACTIONS
-from tests.infra.policy import (
+from devkit.template.policy import (
     Statement,
     function_role_id,
     is_allowed,
@@ -17,7 +16,8 @@ from tests.infra.policy import (
     placeholder_arn,
     role_statements,
 )
-from tests.infra.synth import ACCOUNT, REGION, synth_template
+from devkit.template.synth import ACCOUNT, REGION, synth_template
+from infra.function import HANDLER, LAMBDA_DIR, OPT_IN_CONDITION, ROLLBACK_ACTIONS
 
 GROUP_ARN = (
     f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:"

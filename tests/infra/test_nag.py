@@ -13,7 +13,7 @@ import aws_cdk as cdk
 import pytest
 from cdk_nag import AwsSolutionsChecks
 
-from tests.infra.synth import build
+from devkit.template.synth import build
 
 
 @pytest.mark.parametrize(

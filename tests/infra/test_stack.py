@@ -10,12 +10,12 @@ from typing import Any
 from aws_cdk.assertions import Match, Template
 
 from auto_rollback.events import ManualTrigger, parse_event
+from devkit.template.synth import ACCOUNT, REGION, REPO_ROOT
 from infra import function as fn
 from infra.console_events import EXAMPLES, PLACEHOLDER_GROUP, REGISTRY_NAME, manual_event_schema
 from infra.triggers import REFRESH_DETAIL_TYPES
 from tests.conftest import load_event
 from tests.infra.conftest import Synth
-from tests.infra.synth import ACCOUNT, REGION, REPO_ROOT
 
 
 def _only(template: Template, resource_type: str) -> tuple[str, Any]:

@@ -10,10 +10,10 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.support import refresh_api
-from tests.support.aws_server import AwsEmulator
-from tests.support.fleet import Fleet, make_alarm, make_fleet
-from tests.support.harness import Deployment, configured
+from devkit.aws import refresh_api
+from devkit.aws.aws_server import AwsEmulator
+from devkit.scenarios.fleet import Fleet, make_alarm, make_fleet
+from devkit.scenarios.harness import Deployment, configured
 
 
 @dataclass

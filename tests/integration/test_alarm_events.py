@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 from auto_rollback.events import InvalidEventError
+from devkit.aws import refresh_api
+from devkit.scenarios.events import alarm_event
+from devkit.scenarios.fleet import SSM_IMAGE_ID, start_refresh
+from devkit.scenarios.harness import invoke
 from tests.integration.conftest import World
-from tests.support import refresh_api
-from tests.support.events import alarm_event
-from tests.support.fleet import SSM_IMAGE_ID, start_refresh
-from tests.support.harness import invoke
 
 
 def test_alarm_rolls_back_the_refresh_once_and_notifies(world: World) -> None:

@@ -17,11 +17,11 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from devkit.aws import cloudwatch_api
+from devkit.aws.aws_server import AwsEmulator
+from devkit.scenarios.events import alarm_event
+from devkit.scenarios.fleet import make_alarm, make_composite_alarm
 from tests.conftest import load_event
-from tests.support import cloudwatch_api
-from tests.support.aws_server import AwsEmulator
-from tests.support.events import alarm_event
-from tests.support.fleet import make_alarm, make_composite_alarm
 
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 BOTH = ["MetricAlarm", "CompositeAlarm"]

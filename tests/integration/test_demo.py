@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.events import alarm_event
+from devkit.scenarios.events import alarm_event
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EVENTS_DIR = REPO_ROOT / "tests" / "events"

@@ -31,11 +31,11 @@ import pytest
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 from botocore.utils import parse_timestamp
 
+from devkit.aws import refresh_api
+from devkit.scenarios.events import alarm_event, refresh_event
+from devkit.scenarios.fleet import SSM_IMAGE_ID, make_alarm, make_composite_alarm, start_refresh
+from devkit.scenarios.harness import invoke
 from tests.integration.conftest import World
-from tests.support import refresh_api
-from tests.support.events import alarm_event, refresh_event
-from tests.support.fleet import SSM_IMAGE_ID, make_alarm, make_composite_alarm, start_refresh
-from tests.support.harness import invoke
 
 #: (service, operation) of every AWS call the function makes.
 FUNCTION_CALLS = frozenset(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from devkit.aws import refresh_api
+from devkit.scenarios.events import alarm_event, refresh_event
+from devkit.scenarios.fleet import start_refresh
+from devkit.scenarios.harness import invoke, invoke_concurrently
 from tests.integration.conftest import World
-from tests.support import refresh_api
-from tests.support.events import alarm_event, refresh_event
-from tests.support.fleet import start_refresh
-from tests.support.harness import invoke, invoke_concurrently
 
 LINK = {"auto-rollback:group": "web-prod"}
 

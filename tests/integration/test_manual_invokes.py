@@ -7,12 +7,12 @@ from collections.abc import Callable
 import pytest
 
 from auto_rollback.events import InvalidEventError
+from devkit.aws import refresh_api
+from devkit.scenarios.events import manual_event
+from devkit.scenarios.fleet import start_refresh
+from devkit.scenarios.harness import invoke
 from tests.conftest import load_event
 from tests.integration.conftest import World
-from tests.support import refresh_api
-from tests.support.events import manual_event
-from tests.support.fleet import start_refresh
-from tests.support.harness import invoke
 
 
 def test_manual_rollback_skips_alarm_checks(world: World) -> None:

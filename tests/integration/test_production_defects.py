@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from devkit.aws import refresh_api
+from devkit.aws.faults import FaultKind, Injection, injected
+from devkit.scenarios.events import alarm_event, refresh_event
+from devkit.scenarios.fleet import SSM_IMAGE_ID, make_alarm, make_composite_alarm, start_refresh
+from devkit.scenarios.harness import invoke
 from tests.integration.conftest import World
-from tests.reliability.faults import FaultKind, Injection, injected
-from tests.support import refresh_api
-from tests.support.events import alarm_event, refresh_event
-from tests.support.fleet import SSM_IMAGE_ID, make_alarm, make_composite_alarm, start_refresh
-from tests.support.harness import invoke
 
 GROUP = "web-prod"
 

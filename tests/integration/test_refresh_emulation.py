@@ -21,9 +21,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.model import ListShape, Shape, StructureShape
 
-from tests.support import refresh_api
-from tests.support.aws_server import AwsEmulator
-from tests.support.fleet import (
+from devkit.aws import refresh_api
+from devkit.aws.aws_server import AwsEmulator
+from devkit.scenarios.fleet import (
     BAD_IMAGE_ID,
     GOOD_IMAGE_ID,
     SSM_IMAGE_ID,

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
+from devkit.aws import refresh_api
+from devkit.aws.faults import FaultKind, Injection, injected
+from devkit.scenarios.events import refresh_event
+from devkit.scenarios.fleet import start_refresh
+from devkit.scenarios.harness import invoke
 from tests.integration.conftest import World
-from tests.reliability.faults import FaultKind, Injection, injected
-from tests.support import refresh_api
-from tests.support.events import refresh_event
-from tests.support.fleet import start_refresh
-from tests.support.harness import invoke
 
 
 @pytest.mark.parametrize("kind", ["checkpoint-reached", "started-baking"])

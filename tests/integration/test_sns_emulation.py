@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError
 
 from auto_rollback.notification import Notifier
 from auto_rollback.outcomes import Outcome, Result, Severity
-from tests.support import sns_api
-from tests.support.aws_server import ACCOUNT_ID, REGION, AwsEmulator
+from devkit.aws import sns_api
+from devkit.aws.aws_server import ACCOUNT_ID, REGION, AwsEmulator
 
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 STRUCTURED = json.dumps({"default": "d", "email": "e"})

@@ -14,8 +14,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.support.aws_server import AwsEmulator
-from tests.support.fleet import GOOD_IMAGE_ID, make_group, make_launch_template
+from devkit.aws.aws_server import AwsEmulator
+from devkit.scenarios.fleet import GOOD_IMAGE_ID, make_group, make_launch_template
 
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 TAGS_PER_GROUP = 40

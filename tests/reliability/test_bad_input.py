@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from auto_rollback.events import InvalidEventError
-from tests.reliability import lab
-from tests.support.aws_server import AwsEmulator
-from tests.support.harness import invoke
+from devkit.aws.aws_server import AwsEmulator
+from devkit.reliability import lab
+from devkit.scenarios.harness import invoke
 
 
 def test_corpus_of_malformed_and_hostile_events(aws_session: AwsEmulator) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability import lab
-from tests.support.aws_server import AwsEmulator
+from devkit.aws.aws_server import AwsEmulator
+from devkit.reliability import lab
 
 
 @pytest.mark.parametrize("point", lab.CRASH_POINTS, ids=[point.label for point in lab.CRASH_POINTS])

@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.reliability.faults import ERRORS, PROTOCOLS, FaultKind, error_code, error_response
+from devkit.aws.faults import ERRORS, PROTOCOLS, FaultKind, error_code, error_response
 
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 #: One cheap call per service, with valid parameters, that the injected answer replaces.

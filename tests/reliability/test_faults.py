@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability import lab
-from tests.reliability.faults import FaultKind
-from tests.support.aws_server import AwsEmulator
+from devkit.aws.aws_server import AwsEmulator
+from devkit.aws.faults import FaultKind
+from devkit.reliability import lab
 
 
 @pytest.mark.parametrize(

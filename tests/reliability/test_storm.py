@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability import lab
-from tests.support.aws_server import AwsEmulator
+from devkit.aws.aws_server import AwsEmulator
+from devkit.reliability import lab
 
 
 @pytest.mark.slow

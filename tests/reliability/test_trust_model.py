@@ -14,25 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devkit.reliability.trust import MUTATIONS, OPT_IN, TAGGING, group_arn
+from devkit.template.policy import Statement, function_role_id, is_allowed, role_statements
+from devkit.template.synth import ACCOUNT, REGION, synth_template
 from infra.function import HANDLER
-from tests.infra.policy import Statement, function_role_id, is_allowed, role_statements
-from tests.infra.synth import ACCOUNT, REGION, synth_template
-
-OPT_IN = "autoscaling:ResourceTag/auto-rollback"
-MUTATIONS = ("autoscaling:RollbackInstanceRefresh", "autoscaling:CancelInstanceRefresh")
-TAGGING = (
-    "autoscaling:CreateOrUpdateTags",
-    "autoscaling:DeleteTags",
-    "cloudwatch:TagResource",
-    "cloudwatch:UntagResource",
-    "tag:TagResources",
-    "tag:UntagResources",
-)
-
-
-def _group_arn(name: str) -> str:
-    group_id = "930d940e-891e-4781-a11a-7b0acd480f03"
-    return f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:{group_id}:autoScalingGroupName/{name}"
 
 
 @pytest.fixture(scope="module")
@@ -71,18 +56,18 @@ def test_no_group_without_the_enabled_tag_can_be_changed(
     context = {} if tag is None else {OPT_IN: tag}
 
     # When the synthesized policy is asked whether the function may roll it back or cancel its refresh
-    allowed = is_allowed(statements, action, _group_arn(name), context)
+    allowed = is_allowed(statements, action, group_arn(name), context)
 
     # Then it may not; with the tag set to enabled it may
     assert not allowed
-    assert is_allowed(statements, action, _group_arn(name), {OPT_IN: "enabled"})
+    assert is_allowed(statements, action, group_arn(name), {OPT_IN: "enabled"})
 
 
 @pytest.mark.parametrize("action", TAGGING)
 def test_the_function_cannot_change_tags_so_cannot_opt_a_group_in(statements: list[Statement], action: str) -> None:
     # Given the function's role
     # When asked whether it may write tags on a group or an alarm
-    targets = [_group_arn("web-prod"), f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:web-prod-5xx", "*"]
+    targets = [group_arn("web-prod"), f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:web-prod-5xx", "*"]
 
     # Then it may not: consent stays with whoever may tag the group
     assert not any(is_allowed(statements, action, target, {OPT_IN: "enabled"}) for target in targets)

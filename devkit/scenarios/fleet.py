@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tests.support import cloudwatch_api, refresh_api
+from devkit.aws import cloudwatch_api, refresh_api
 
 #: AMIs that moto serves by default in every region (DescribeImages lists them).
 GOOD_IMAGE_ID = "ami-04681a1dbd79675a5"  # amzn2-ami-hvm-2.0.20180810-x86_64-gp2

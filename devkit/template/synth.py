@@ -15,9 +15,9 @@ from typing import Any
 
 import aws_cdk as cdk
 
+from devkit.aws.aws_server import patched_environ
 from infra.app import build_app
 from infra.stack import AutoRollbackStack
-from tests.support.aws_server import patched_environ
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"

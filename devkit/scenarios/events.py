@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+#: The sample events (data, shared with the stack's console events), with the shapes AWS documents.
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "tests" / "events"
 
 
 def sample(name: str) -> dict[str, Any]:

@@ -39,7 +39,7 @@ class AwsEmulator:
     """A running moto server with the instance-refresh emulation installed."""
 
     def __init__(self) -> None:
-        from tests.support import cloudwatch_api, refresh_api, sns_api, tags_api
+        from devkit.aws import cloudwatch_api, refresh_api, sns_api, tags_api
 
         refresh_api.install()
         cloudwatch_api.install()

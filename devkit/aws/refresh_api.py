@@ -58,7 +58,7 @@ from moto.core.utils import get_service_model
 from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateVersion
 from werkzeug.exceptions import HTTPException
 
-from tests.support.model_limits import limit_problem
+from devkit.aws.model_limits import limit_problem
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"

@@ -59,7 +59,7 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, EmptyResult
 
-from tests.support.model_limits import limit_problem
+from devkit.aws.model_limits import limit_problem
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"

@@ -33,7 +33,7 @@ from moto.autoscaling.responses import AutoScalingResponse
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 
-from tests.support.model_limits import limit_problem
+from devkit.aws.model_limits import limit_problem
 
 DEFAULT_MAX_RECORDS = 50
 MAX_MAX_RECORDS = 100

@@ -18,12 +18,12 @@ from typing import Any
 
 import boto3
 
-from tests.reliability.faults import Crash, FaultKind, Injection, function_clients, injected
-from tests.support import refresh_api
-from tests.support.aws_server import AwsEmulator
-from tests.support.events import alarm_event, refresh_event
-from tests.support.fleet import Fleet, make_alarm, make_fleet, start_refresh
-from tests.support.harness import Deployment, LambdaContext, Published, configured, invoke, invoke_concurrently
+from devkit.aws import refresh_api
+from devkit.aws.aws_server import AwsEmulator
+from devkit.aws.faults import Crash, FaultKind, Injection, function_clients, injected
+from devkit.scenarios.events import alarm_event, refresh_event
+from devkit.scenarios.fleet import Fleet, make_alarm, make_fleet, start_refresh
+from devkit.scenarios.harness import Deployment, LambdaContext, Published, configured, invoke, invoke_concurrently
 
 GROUP = "web-prod"
 LINK = {"auto-rollback:group": GROUP}
@@ -623,7 +623,7 @@ def fuzz(emulator: AwsEmulator, *, examples: int = 2000, seed: int | None = None
     from hypothesis import seed as hypothesis_seed
 
     from auto_rollback.events import InvalidEventError
-    from tests.reliability.strategies import events as event_strategy
+    from devkit.reliability.strategies import events as event_strategy
 
     counts = {"events": 0, "rejected": 0, "accepted": 0}
     problems: list[str] = []

@@ -22,7 +22,7 @@ from typing import Any
 
 import boto3
 
-from tests.support.aws_server import ACCOUNT_ID, REGION, patched_environ
+from devkit.aws.aws_server import ACCOUNT_ID, REGION, patched_environ
 
 FUNCTION_NAME = "auto-rollback"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{FUNCTION_NAME}"

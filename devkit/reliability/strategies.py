@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.support.events import alarm_event, manual_event, refresh_event
+from devkit.scenarios.events import alarm_event, manual_event, refresh_event
 
 GROUP = "web-prod"
 

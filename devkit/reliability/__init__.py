@@ -1,0 +1,1 @@
+"""The reliability checks: asserted by tests/reliability, counted by ``make reliability``."""

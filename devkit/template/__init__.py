@@ -1,0 +1,1 @@
+"""The synthesized template and its IAM policy, for the tests, the demo and ``make reliability``."""
