@@ -60,6 +60,7 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, EmptyResult
 
 from devkit.aws.model_limits import limit_problem
+from devkit.aws.patch import install_handlers
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -473,12 +474,7 @@ _HANDLERS: dict[str, Callable[[CloudWatchResponse], ActionResult]] = {
 
 def install() -> None:
     """Serve the alarm actions above with AWS's behaviour (idempotent)."""
-    with _LOCK:
-        if getattr(CloudWatchResponse, "_strict_alarm_emulation", False):
-            return
-        for name, handler in _HANDLERS.items():
-            setattr(CloudWatchResponse, name, handler)
-        CloudWatchResponse._strict_alarm_emulation = True  # type: ignore[attr-defined]
+    install_handlers(CloudWatchResponse, "_strict_alarm_emulation", _HANDLERS)
 
 
 # --------------------------------------------------------------------------- control API

@@ -59,6 +59,7 @@ from moto.ec2.models.launch_templates import LaunchTemplate, LaunchTemplateVersi
 from werkzeug.exceptions import HTTPException
 
 from devkit.aws.model_limits import limit_problem
+from devkit.aws.patch import install_handlers
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -568,13 +569,8 @@ def install() -> None:
 
     Also hooks moto's reset so that it clears the call log and pending faults.
     """
-    with _LOCK:
-        if getattr(AutoScalingResponse, "_instance_refresh_emulation", False):
-            return
-        for name, handler in _HANDLERS.items():
-            setattr(AutoScalingResponse, name, handler)
+    if install_handlers(AutoScalingResponse, "_instance_refresh_emulation", _HANDLERS):
         _hook_moto_reset()
-        AutoScalingResponse._instance_refresh_emulation = True  # type: ignore[attr-defined]
 
 
 def _hook_moto_reset() -> None:

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -61,6 +60,8 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.sns.exceptions import SNSNotFoundError
 from moto.sns.responses import SNSResponse
+
+from devkit.aws.patch import install_handlers
 
 SUBJECT_LIMIT = 100  # moto allows 100 (getmoto/moto#1503); AWS documents "less than 100"
 MESSAGE_LIMIT = 262_144  # bytes: message body plus attribute names, types and values
@@ -95,7 +96,6 @@ PROTOCOL_KEYS = frozenset(
 )
 ATTRIBUTE_TYPES = frozenset({"String", "String.Array", "Number", "Binary"})
 
-_LOCK = threading.Lock()
 #: Printable ASCII: a letter, digit or punctuation mark first, then also spaces.
 _SUBJECT = re.compile(r"[!-~][ -~]*")
 _ATTRIBUTE_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
@@ -255,8 +255,4 @@ def publish(self: SNSResponse) -> ActionResult:
 
 def install() -> None:
     """Serve Publish with SNS's documented checks (idempotent)."""
-    with _LOCK:
-        if getattr(SNSResponse, "_strict_publish_emulation", False):
-            return
-        SNSResponse.publish = publish  # type: ignore[method-assign]
-        SNSResponse._strict_publish_emulation = True  # type: ignore[attr-defined]
+    install_handlers(SNSResponse, "_strict_publish_emulation", {"publish": publish})

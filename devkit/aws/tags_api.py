@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,14 +33,13 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 
 from devkit.aws.model_limits import limit_problem
+from devkit.aws.patch import install_handlers
 
 DEFAULT_MAX_RECORDS = 50
 MAX_MAX_RECORDS = 100
 #: "The maximum number of filters per filter type (for example, auto-scaling-group) is 1000."
 MAX_VALUES_PER_FILTER_TYPE = 1000
 FILTER_NAMES = ("auto-scaling-group", "key", "value", "propagate-at-launch")
-
-_LOCK = threading.Lock()
 
 
 class TagsError(ServiceException):
@@ -152,8 +150,4 @@ def describe_tags(self: AutoScalingResponse) -> ActionResult:
 
 def install() -> None:
     """Serve DescribeTags with AWS's paging and filters (idempotent)."""
-    with _LOCK:
-        if getattr(AutoScalingResponse, "_strict_describe_tags", False):
-            return
-        AutoScalingResponse.describe_tags = describe_tags  # type: ignore[method-assign]
-        AutoScalingResponse._strict_describe_tags = True  # type: ignore[attr-defined]
+    install_handlers(AutoScalingResponse, "_strict_describe_tags", {"describe_tags": describe_tags})

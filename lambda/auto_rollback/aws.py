@@ -96,15 +96,7 @@ class AwsGateway:
             for tag in page.get("Tags", []):
                 if tag.get("ResourceType") == "auto-scaling-group":
                     collected.setdefault(tag["ResourceId"], {})[tag["Key"]] = tag.get("Value", "")
-        return {
-            name: GroupTags(
-                name=name,
-                mode=GroupMode.from_tag(tags.get(MODE_TAG)),
-                alarm_prefix=tags.get(ALARM_PREFIX_TAG) or None,
-                unrecognised_mode=_unrecognised(tags.get(MODE_TAG)),
-            )
-            for name, tags in collected.items()
-        }
+        return {name: _group(name, tags) for name, tags in collected.items()}
 
     def alarm_tags(self, alarm_arn: str) -> dict[str, str]:
         """The alarm's tags; none when the alarm was deleted after it fired (prefix links still apply)."""
@@ -201,10 +193,15 @@ def _state_changed_at(alarm: Any) -> datetime:
     return cast(datetime, transitioned)
 
 
-def _unrecognised(mode_tag: str | None) -> str | None:
-    if mode_tag is None or GroupMode.from_tag(mode_tag) is not GroupMode.DISABLED:
-        return None
-    return None if mode_tag == GroupMode.DISABLED.value else mode_tag
+def _group(name: str, tags: dict[str, str]) -> GroupTags:
+    mode = GroupMode.from_tag(tags.get(MODE_TAG))
+    return GroupTags(
+        name=name,
+        mode=mode,
+        alarm_prefix=tags.get(ALARM_PREFIX_TAG) or None,
+        # Kept only when it is not exactly a mode: GroupTags.meant_mode reads it for near misses.
+        unrecognised_mode=tags.get(MODE_TAG) if mode is GroupMode.DISABLED else None,
+    )
 
 
 def _refresh_facts(refresh: Any) -> RefreshFacts:

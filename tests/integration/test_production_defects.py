@@ -6,7 +6,7 @@ decide an outcome are set explicitly, relative to the refresh's own StartTime.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -20,11 +20,6 @@ from tests.integration.conftest import World
 GROUP = "web-prod"
 
 
-def _started_at(group: str = GROUP) -> datetime:
-    start: datetime = refresh_api.refreshes(group)[0]["StartTime"]
-    return start
-
-
 # --- 1. filtered event tags ---------------------------------------------------------------------------------
 
 
@@ -32,8 +27,10 @@ def test_an_alarm_whose_group_tag_was_filtered_out_of_the_event_still_rolls_back
     # Given an alarm tagged to a group mid-refresh, which propagates only its "team" tag
     start_refresh(world.autoscaling, world.fleet(GROUP))
     tags = {"auto-rollback:group": GROUP, "team": "web"}
-    make_alarm(world.cloudwatch, "web-prod-5xx", tags=tags, at=_started_at() + timedelta(seconds=30))
-    event = alarm_event("web-prod-5xx", tags=tags, included_keys=["team"], at=_started_at() + timedelta(seconds=30))
+    make_alarm(world.cloudwatch, "web-prod-5xx", tags=tags, at=world.refresh_started_at() + timedelta(seconds=30))
+    event = alarm_event(
+        "web-prod-5xx", tags=tags, included_keys=["team"], at=world.refresh_started_at() + timedelta(seconds=30)
+    )
     assert event["detail"]["alarmTags"] == {"team": "web"}
     # When its state change arrives
     result = invoke(event)
@@ -51,7 +48,7 @@ def test_an_alarm_in_alarm_since_before_the_refresh_and_updated_since_does_not_r
 ) -> None:
     # Given a refresh that started while a linked alarm was already in ALARM, and the alarm updated since
     refresh_id = start_refresh(world.autoscaling, world.fleet(GROUP))
-    started = _started_at()
+    started = world.refresh_started_at()
     since, updated = started - timedelta(minutes=10), started + timedelta(seconds=40)
     if kind == "metric":
         make_alarm(world.cloudwatch, "web-prod-5xx", group=GROUP, at=since, updated_at=updated)
@@ -69,7 +66,7 @@ def test_an_alarm_in_alarm_since_before_the_refresh_and_updated_since_does_not_r
 
 def test_an_alarm_that_entered_alarm_after_the_refresh_started_rolls_it_back_at_a_checkpoint(world: World) -> None:
     refresh_id = start_refresh(world.autoscaling, world.fleet(GROUP))
-    make_alarm(world.cloudwatch, "web-prod-5xx", group=GROUP, at=_started_at() + timedelta(milliseconds=1))
+    make_alarm(world.cloudwatch, "web-prod-5xx", group=GROUP, at=world.refresh_started_at() + timedelta(milliseconds=1))
     result = invoke(refresh_event("checkpoint-reached", GROUP, refresh_id))
     assert result["outcome"] == "ROLLBACK_STARTED"
 
@@ -146,9 +143,9 @@ def test_a_group_whose_opt_in_value_is_not_exact_is_not_rolled_back_and_its_owne
 def test_an_alarm_with_a_name_cloudwatch_allows_rolls_back(world: World, alarm_name: str) -> None:
     # Given an alarm whose name has a non-ASCII letter or a no-break space, tagged to a group mid-refresh
     start_refresh(world.autoscaling, world.fleet(GROUP))
-    make_alarm(world.cloudwatch, alarm_name, group=GROUP, at=_started_at() + timedelta(seconds=5))
+    make_alarm(world.cloudwatch, alarm_name, group=GROUP, at=world.refresh_started_at() + timedelta(seconds=5))
     # When it fires
-    result = invoke(alarm_event(alarm_name, at=_started_at() + timedelta(seconds=5)))
+    result = invoke(alarm_event(alarm_name, at=world.refresh_started_at() + timedelta(seconds=5)))
     # Then it is an alarm like any other, and the subject stays within SNS's rules
     assert result["outcome"] == "ROLLBACK_STARTED"
     [message] = world.published()
