@@ -16,11 +16,13 @@ from constructs import Node
 
 IrreversibleFallback = Literal["cancel", "notify"]
 InsufficientDataAction = Literal["ignore", "rollback"]
+MutedAlarmAction = Literal["ignore", "rollback"]
 
 #: Context keys, as written in cdk.json and documented in docs/DEPLOY.md.
 DRY_RUN = "dryRun"
 IRREVERSIBLE_FALLBACK = "irreversibleFallback"
 INSUFFICIENT_DATA_ACTION = "insufficientDataAction"
+MUTED_ALARM_ACTION = "mutedAlarmAction"
 NOTIFICATION_EMAILS = "notificationEmails"
 POWERTOOLS_LAYER_VERSION = "powertoolsLayerVersion"
 REGIONS = "regions"
@@ -31,6 +33,7 @@ OPTION_KEYS = (
     DRY_RUN,
     IRREVERSIBLE_FALLBACK,
     INSUFFICIENT_DATA_ACTION,
+    MUTED_ALARM_ACTION,
     NOTIFICATION_EMAILS,
     POWERTOOLS_LAYER_VERSION,
     REGIONS,
@@ -57,6 +60,8 @@ class Settings:
     dry_run: bool = False
     irreversible_fallback: IrreversibleFallback = "cancel"
     insufficient_data_action: InsufficientDataAction = "ignore"
+    #: ``ignore`` honours CloudWatch alarm mute rules; ``rollback`` acts on muted alarms anyway.
+    muted_alarm_action: MutedAlarmAction = "ignore"
     notification_emails: tuple[str, ...] = ()
     #: A layer version number, or :data:`LATEST` to resolve it at deploy time.
     powertools_layer_version: int | Literal["latest"] = 38
@@ -93,6 +98,11 @@ class Settings:
             insufficient_data_action=_choice(
                 values.get(INSUFFICIENT_DATA_ACTION, defaults.insufficient_data_action),
                 INSUFFICIENT_DATA_ACTION,
+                ("ignore", "rollback"),
+            ),
+            muted_alarm_action=_choice(
+                values.get(MUTED_ALARM_ACTION, defaults.muted_alarm_action),
+                MUTED_ALARM_ACTION,
                 ("ignore", "rollback"),
             ),
             notification_emails=tuple(

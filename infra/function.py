@@ -134,6 +134,7 @@ class AutoRollbackFunction(Construct):
                 "DRY_RUN": "true" if settings.dry_run else "false",
                 "IRREVERSIBLE_FALLBACK": settings.irreversible_fallback,
                 "INSUFFICIENT_DATA_ACTION": settings.insufficient_data_action,
+                "MUTED_ALARM_ACTION": settings.muted_alarm_action,
                 "POWERTOOLS_SERVICE_NAME": "auto-rollback",
                 "POWERTOOLS_METRICS_NAMESPACE": "AutoRollback",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -208,6 +209,17 @@ class AutoRollbackFunction(Construct):
                 resources=["*"],
             )
         )
+        if settings.muted_alarm_action == "ignore":
+            # Only when mutes are honoured: a deployment that acts on muted alarms
+            # anyway never asks. ListAlarmMuteRules is a list call, which IAM cannot
+            # scope to a resource.
+            self.role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="ReadAlarmMuteRules",
+                    actions=["cloudwatch:ListAlarmMuteRules"],
+                    resources=["*"],
+                )
+            )
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="ReadAlarmTags",
@@ -322,9 +334,10 @@ def _wildcard_reasons(stack: Stack, settings: Settings) -> dict[str, str]:
     account = _as_nag_shows(stack.account, "<AWS::AccountId>")
     reasons = {
         "*": (
-            "Only read-only calls and X-Ray use Resource '*': Auto Scaling Describe* actions and "
-            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions, and "
-            "CloudWatch DescribeAlarms must be scoped to '*' to return composite alarms."
+            "Only read-only calls and X-Ray use Resource '*': Auto Scaling Describe* actions, "
+            "CloudWatch ListAlarmMuteRules and X-Ray PutTraceSegments/PutTelemetryRecords support no "
+            "resource-level permissions, and CloudWatch DescribeAlarms must be scoped to '*' to return "
+            "composite alarms."
         ),
         f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*": (
             "ListTagsForResource reads the tags of whichever alarm fired; alarms are created by the "

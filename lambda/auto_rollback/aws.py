@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
+import botocore
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -26,6 +27,7 @@ from auto_rollback.facts import (
     AlarmFacts,
     GroupMode,
     GroupTags,
+    MuteFacts,
     RefreshFacts,
 )
 from auto_rollback.observability import logger
@@ -45,6 +47,9 @@ CLIENT_CONFIG = Config(
 
 #: CloudWatch's limit on alarm names (and so on the prefixes worth asking about).
 MAX_ALARM_NAME = 255
+#: Every kind of alarm that can watch a group. DescribeAlarms returns metric alarms
+#: only unless asked, so each kind must be named.
+ALARM_TYPES: list[Any] = ["MetricAlarm", "CompositeAlarm", "LogAlarm"]
 
 #: Errors after which the same mutating call may succeed if tried again later.
 TRANSIENT_ERRORS = frozenset(
@@ -117,11 +122,14 @@ class AwsGateway:
         return _refresh_facts(refreshes[0]) if refreshes else None
 
     def alarms_in_alarm(self, changed_since: datetime | None) -> Iterator[AlarmFacts]:
-        """Metric and composite alarms now in ALARM that entered ALARM at or after ``changed_since``."""
+        """Alarms of every kind now in ALARM that entered ALARM at or after ``changed_since``."""
         paginator = self.cloudwatch.get_paginator("describe_alarms")
-        pages = paginator.paginate(StateValue="ALARM", AlarmTypes=["MetricAlarm", "CompositeAlarm"])
-        for page in pages:
-            alarms: Iterable[Any] = [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]
+        for page in paginator.paginate(StateValue="ALARM", AlarmTypes=ALARM_TYPES):
+            alarms: list[Any] = [
+                *page.get("MetricAlarms", []),
+                *page.get("CompositeAlarms", []),
+                *page.get("LogAlarms", []),
+            ]
             for alarm in alarms:
                 changed_at = _state_changed_at(alarm)
                 if changed_since is None or changed_at >= changed_since:
@@ -131,16 +139,44 @@ class AwsGateway:
                         state=alarm["StateValue"],
                         state_reason=alarm.get("StateReason", ""),
                         state_changed_at=changed_at,
+                        # Only composite alarms carry these; present only while actions are held back.
+                        actions_suppressed_by=alarm.get("ActionsSuppressedBy") or None,
+                        actions_suppressed_reason=alarm.get("ActionsSuppressedReason", ""),
                     )
 
+    def active_mute(self, alarm_name: str) -> MuteFacts | None:
+        """The mute rule silencing the alarm now, if any: one ListAlarmMuteRules call.
+
+        ``Statuses=["ACTIVE"]`` is "currently muting alarm actions" (GetAlarmMuteRule's
+        documentation), so one record is enough to know. The summary has no window,
+        only the rule's ARN.
+
+        The function uses the Lambda runtime's boto3; one older than alarm mute rules
+        cannot ask. Then only the mute an alarm event carries is honoured, and this
+        says so in the log rather than failing every checkpoint check.
+        """
+        if not hasattr(self.cloudwatch, "list_alarm_mute_rules"):
+            logger.warning(
+                "This boto3 does not know ListAlarmMuteRules: a mute rule cannot be seen in checkpoint checks",
+                extra={"botocore": botocore.__version__},
+            )
+            return None
+        response = self.cloudwatch.list_alarm_mute_rules(AlarmName=alarm_name, Statuses=["ACTIVE"], MaxRecords=1)
+        for rule in response.get("AlarmMuteRuleSummaries", []):
+            if rule.get("Status") == "ACTIVE" and rule.get("AlarmMuteRuleArn"):
+                return MuteFacts(rule_arn=rule["AlarmMuteRuleArn"])
+        return None
+
     def count_alarms_with_prefix(self, prefix: str) -> int:
-        """How many alarms (any state, first page only) have a name starting with ``prefix``."""
+        """How many alarms (any state, any kind, first page only) have a name starting with ``prefix``."""
         if len(prefix) > MAX_ALARM_NAME:  # a tag value may be 256 long; AWS refuses such a prefix
             return 0
-        response = self.cloudwatch.describe_alarms(
-            AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"], MaxRecords=100
+        response = self.cloudwatch.describe_alarms(AlarmNamePrefix=prefix, AlarmTypes=ALARM_TYPES, MaxRecords=100)
+        return (
+            len(response.get("MetricAlarms", []))
+            + len(response.get("CompositeAlarms", []))
+            + len(response.get("LogAlarms", []))
         )
-        return len(response.get("MetricAlarms", [])) + len(response.get("CompositeAlarms", []))
 
     # --- writes --------------------------------------------------------------------------------------------
 

@@ -6,15 +6,15 @@ test in ``tests/unit/test_decision.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from auto_rollback.events import RefreshEventType
-from auto_rollback.facts import ALARM_GROUP_TAG, AlarmFacts, GroupMode, GroupTags, RefreshFacts
+from auto_rollback.facts import ALARM_GROUP_TAG, AlarmFacts, GroupMode, GroupTags, MuteFacts, RefreshFacts
 from auto_rollback.outcomes import Severity
-from auto_rollback.settings import InsufficientDataAction
+from auto_rollback.settings import InsufficientDataAction, MutedAlarmAction
 
 
 class Verdict(StrEnum):
@@ -33,6 +33,8 @@ class Decision:
 
 # Machine-readable reasons, documented in the README.
 NOT_ALARM_STATE = "not-alarm-state"
+ALARM_MUTED = "alarm-muted"
+ACTIONS_SUPPRESSED = "alarm-actions-suppressed"
 NO_LINKED_GROUP = "no-linked-group"
 GROUP_NOT_ENABLED = "group-not-enabled"
 OPT_IN_NOT_EXACT = "opt-in-tag-not-exact"
@@ -51,6 +53,26 @@ def alarm_state_acts(state: str, insufficient_data: InsufficientDataAction) -> b
     if state == "ALARM":
         return True
     return state == "INSUFFICIENT_DATA" and insufficient_data is InsufficientDataAction.ROLLBACK
+
+
+def alarm_silenced(
+    *,
+    mute: MuteFacts | None,
+    actions_suppressed_by: str | None,
+    now: datetime,
+    muted_alarm_action: MutedAlarmAction,
+) -> Decision | None:
+    """Why CloudWatch's own controls say this alarm must not act now; None when nothing holds it back.
+
+    A composite alarm's actions suppression is part of the alarm's definition, so it
+    always holds. A mute rule holds while its window lasts, unless the operator chose
+    ``MUTED_ALARM_ACTION=rollback``.
+    """
+    if actions_suppressed_by:
+        return Decision(Verdict.SKIP, ACTIONS_SUPPRESSED)
+    if mute is not None and mute.mutes_at(now) and muted_alarm_action is MutedAlarmAction.IGNORE:
+        return Decision(Verdict.SKIP, ALARM_MUTED)
+    return None
 
 
 def linked_groups(alarm_name: str, alarm_tags: Mapping[str, str], groups: Mapping[str, GroupTags]) -> list[str]:
@@ -81,22 +103,57 @@ def tags_settle_link(event_tags: Mapping[str, str]) -> bool:
     return bool(event_tags.get(ALARM_GROUP_TAG, "").strip())
 
 
-def alarm_links_to(alarm: AlarmFacts, group: GroupTags, tags_of: Callable[[str], Mapping[str, str]]) -> bool:
-    """Whether one alarm watches the group; looks the alarm's tags up only when the prefix does not say."""
-    if group.alarm_prefix and alarm.name.startswith(group.alarm_prefix):
-        return True
-    return tags_of(alarm.arn).get(ALARM_GROUP_TAG, "").strip() == group.name
-
-
-def first_firing_alarm(
+def linked_firing_alarms(
     alarms: Iterable[AlarmFacts], group: GroupTags, tags_of: Callable[[str], Mapping[str, str]]
-) -> AlarmFacts | None:
-    """The first linked alarm in ALARM; prefix matches first because they cost no look-up."""
+) -> Iterator[AlarmFacts]:
+    """The alarms that watch the group, lazily: prefix matches first, because they cost no look-up."""
     candidates = list(alarms)
-    by_prefix = [a for a in candidates if group.alarm_prefix and a.name.startswith(group.alarm_prefix)]
-    if by_prefix:
-        return by_prefix[0]
-    return next((a for a in candidates if alarm_links_to(a, group, tags_of)), None)
+    prefix = group.alarm_prefix
+    by_prefix = [alarm for alarm in candidates if prefix and alarm.name.startswith(prefix)]
+    yield from by_prefix
+    for alarm in candidates:
+        if alarm not in by_prefix and tags_of(alarm.arn).get(ALARM_GROUP_TAG, "").strip() == group.name:
+            yield alarm
+
+
+@dataclass(frozen=True)
+class SilencedAlarm:
+    """A linked alarm in ALARM that CloudWatch's own controls hold back."""
+
+    alarm: AlarmFacts
+    reason: str  # ALARM_MUTED or ACTIONS_SUPPRESSED
+    mute: MuteFacts | None = None
+
+
+@dataclass(frozen=True)
+class FiringAlarms:
+    """The result of a checkpoint's search: the alarm that acts, and those passed over first."""
+
+    acting: AlarmFacts | None
+    silenced: list[SilencedAlarm] = field(default_factory=list)
+
+
+def first_acting_alarm(
+    linked: Iterable[AlarmFacts],
+    mute_of: Callable[[str], MuteFacts | None],
+    muted_alarm_action: MutedAlarmAction,
+) -> FiringAlarms:
+    """The first linked alarm in ALARM that is neither suppressed nor muted now.
+
+    ``mute_of(alarm_name)`` is asked only for the alarms that would otherwise act, and
+    not at all when muted alarms act anyway: each question is one AWS call.
+    """
+    silenced: list[SilencedAlarm] = []
+    for alarm in linked:
+        if alarm.actions_suppressed_by:
+            silenced.append(SilencedAlarm(alarm, ACTIONS_SUPPRESSED))
+            continue
+        mute = mute_of(alarm.name) if muted_alarm_action is MutedAlarmAction.IGNORE else None
+        if mute is not None:
+            silenced.append(SilencedAlarm(alarm, ALARM_MUTED, mute))
+            continue
+        return FiringAlarms(alarm, silenced)
+    return FiringAlarms(None, silenced)
 
 
 def not_enabled(group: GroupTags) -> Decision:

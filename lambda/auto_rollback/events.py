@@ -16,6 +16,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from auto_rollback.facts import MuteFacts
+
 ALARM_SOURCE = "aws.cloudwatch"
 ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
 REFRESH_SOURCE = "aws.autoscaling"
@@ -28,6 +30,10 @@ _MAX_NAME = 255
 _MAX_TEXT = 1024
 _MAX_ID = 255
 _MAX_ARN = 1024
+#: CloudWatch's ARN shape (alarm mute rules, ``AlarmMuteRuleArn``) allows 1600.
+_MAX_RULE_ARN = 1600
+#: ``ActionsSuppressedBy`` is one of three short words today; room for a new one.
+_MAX_SUPPRESSION_KIND = 64
 _MANUAL_FIELDS = frozenset({"action", "autoScalingGroupName", "reason", "dryRun"})
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 # What each service's API refuses in a name; anything else is a name AWS may send us.
@@ -74,7 +80,7 @@ class ManualAction(StrEnum):
 
 @dataclass(frozen=True)
 class AlarmTrigger:
-    """A CloudWatch alarm changed state (metric, metric-math or composite alarm)."""
+    """A CloudWatch alarm changed state (metric, metric-math, anomaly detection, composite or log alarm)."""
 
     event_id: str
     alarm_name: str
@@ -86,6 +92,11 @@ class AlarmTrigger:
     account: str
     is_composite: bool
     alarm_tags: Mapping[str, str] | None  # present only with CloudWatch alarm tag propagation
+    #: The mute rule silencing the alarm's actions when it changed state (``detail.muteDetail``).
+    mute: MuteFacts | None = None
+    #: Composite alarms: why CloudWatch held the alarm's actions back (``detail.state.actionsSuppressedBy``).
+    actions_suppressed_by: str | None = None
+    actions_suppressed_reason: str = ""
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -182,6 +193,14 @@ def _parse_alarm(event: dict[str, Any]) -> AlarmTrigger:
         account=account,
         is_composite=bool(configuration and "alarmRule" in configuration),
         alarm_tags=_tags(detail),
+        mute=_mute(detail),
+        actions_suppressed_by=_optional_text(
+            state, "actionsSuppressedBy", "detail.state.actionsSuppressedBy", limit=_MAX_SUPPRESSION_KIND
+        )
+        or None,
+        actions_suppressed_reason=_optional_text(
+            state, "actionsSuppressedReason", "detail.state.actionsSuppressedReason", limit=None
+        )[:_MAX_TEXT],
     )
 
 
@@ -307,6 +326,22 @@ def _tags(detail: Mapping[str, Any]) -> Mapping[str, str] | None:
         if not isinstance(value, str):
             raise InvalidEventError(f"detail.alarmTags.{_shown(key, quote=False)}", "expected a string value")
     return dict(tags)
+
+
+def _mute(detail: Mapping[str, Any]) -> MuteFacts | None:
+    """``detail.muteDetail``: refused when malformed, since a mute that cannot be read cannot be honoured."""
+    if detail.get("muteDetail") is None:
+        return None
+    mute = _object(detail, "muteDetail", "detail.muteDetail")
+    return MuteFacts(
+        rule_arn=_text(mute, "mutedByArn", "detail.muteDetail.mutedByArn", limit=_MAX_RULE_ARN),
+        window_start=_optional_timestamp(mute, "muteWindowStart", "detail.muteDetail.muteWindowStart"),
+        window_end=_optional_timestamp(mute, "muteWindowEnd", "detail.muteDetail.muteWindowEnd"),
+    )
+
+
+def _optional_timestamp(container: Mapping[str, Any], key: str, path: str) -> datetime | None:
+    return None if container.get(key) is None else _timestamp(container, key, path)
 
 
 def _alarm_arn(event: Mapping[str, Any], region: str, account: str, name: str) -> str:

@@ -102,3 +102,37 @@ class AlarmFacts:
     state: str
     state_reason: str
     state_changed_at: datetime
+    #: Composite alarms only: why CloudWatch is holding the alarm's actions back now
+    #: (``Alarm``, ``WaitPeriod`` or ``ExtensionPeriod``), None when it is not.
+    actions_suppressed_by: str | None = None
+    actions_suppressed_reason: str = ""
+
+
+@dataclass(frozen=True)
+class MuteFacts:
+    """An alarm mute rule silencing an alarm's actions (``detail.muteDetail`` or ListAlarmMuteRules)."""
+
+    rule_arn: str
+    #: The mute window, when CloudWatch says (alarm events do; ListAlarmMuteRules does not).
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+    @property
+    def rule_name(self) -> str:
+        """``arn:aws:cloudwatch:<region>:<account>:alarm-mute-rule:<name>`` -> ``<name>``."""
+        return self.rule_arn.split(":alarm-mute-rule:", 1)[-1]
+
+    def mutes_at(self, moment: datetime) -> bool:
+        """Whether the window still covers ``moment``; an event handled after the window ends is not muted.
+
+        A window CloudWatch did not bound (no end known) is taken to cover ``moment``.
+        """
+        return self.window_end is None or moment < self.window_end
+
+    def describe(self) -> dict[str, str]:
+        described = {"ruleName": self.rule_name, "ruleArn": self.rule_arn}
+        if self.window_start is not None:
+            described["windowStart"] = self.window_start.isoformat()
+        if self.window_end is not None:
+            described["windowEnd"] = self.window_end.isoformat()
+        return described

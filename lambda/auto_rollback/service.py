@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from auto_rollback import decision as rules
 from auto_rollback.actions import CANCELLED_STATUSES, ROLLING_BACK_STATUSES, ActionFailedError, ExactlyOnceActions
 from auto_rollback.aws import AwsGateway
-from auto_rollback.decision import Decision, Verdict
+from auto_rollback.decision import Decision, FiringAlarms, Verdict
 from auto_rollback.events import (
     AlarmTrigger,
     InvalidEventError,
@@ -26,7 +26,7 @@ from auto_rollback.events import (
     RefreshTrigger,
     Trigger,
 )
-from auto_rollback.facts import AlarmFacts, GroupMode, GroupTags, RefreshFacts
+from auto_rollback.facts import GroupMode, GroupTags, RefreshFacts
 from auto_rollback.observability import logger
 from auto_rollback.outcomes import Outcome, Result, Severity
 from auto_rollback.settings import Settings
@@ -47,10 +47,18 @@ _ALARM_CHECK_EVENTS = frozenset({RefreshEventType.CHECKPOINT_REACHED, RefreshEve
 class RollbackService:
     """Decides and acts for one trigger; returns one result per affected group."""
 
-    def __init__(self, settings: Settings, gateway: AwsGateway, actions: ExactlyOnceActions) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        gateway: AwsGateway,
+        actions: ExactlyOnceActions,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.actions = actions
+        self._clock = clock  # only to tell whether an event's mute window has ended
 
     def handle(self, trigger: Trigger, context: LambdaContext) -> list[Result]:
         self._check_scope(trigger, context)
@@ -71,6 +79,17 @@ class RollbackService:
         base = Result(Outcome.SKIPPED, "", trigger.describe(), dry_run=self.settings.dry_run)
         if not rules.alarm_state_acts(trigger.state, self.settings.insufficient_data_action):
             return [base.with_outcome(Outcome.SKIPPED, rules.NOT_ALARM_STATE, summary=f"The alarm is {trigger.state}.")]
+        silenced = rules.alarm_silenced(
+            mute=trigger.mute,
+            actions_suppressed_by=trigger.actions_suppressed_by,
+            now=self._clock(),
+            muted_alarm_action=self.settings.muted_alarm_action,
+        )
+        if silenced is not None:
+            # Decided before any AWS call, and only logged: the mute or suppression is the
+            # operator's "do not act and do not page now", and it says nothing about which
+            # groups the alarm watches. The next checkpoint or bake check looks again.
+            return [_silenced_alarm_result(base, silenced, trigger)]
         event_tags = trigger.alarm_tags
         alarm_tags = (
             event_tags
@@ -84,6 +103,9 @@ class RollbackService:
                 base.with_outcome(Outcome.SKIPPED, rules.NO_LINKED_GROUP, summary="No group is linked to this alarm.")
             ]
         summary = f"Alarm '{trigger.alarm_name}' went to {trigger.state} at {trigger.state_changed_at.isoformat()}."
+        if trigger.mute is not None and trigger.mute.mutes_at(self._clock()):
+            summary += f" It is muted by rule '{trigger.mute.rule_name}', and MUTED_ALARM_ACTION=rollback acts anyway."
+            base = replace(base, details={"mutedBy": trigger.mute.describe()})
         results: list[Result] = []
         failures: list[Exception] = []
         for name in names:
@@ -166,24 +188,16 @@ class RollbackService:
         self, base: Result, group: GroupTags, refresh: RefreshFacts | None, remaining: Callable[[], float]
     ) -> Result:
         """An alarm already in ALARM sends no new event, so checkpoints and baking look for one."""
-        decision, alarm = self._firing_alarm_decision(group, refresh, dry_run_setting=self.settings.dry_run)
-        if alarm is not None:
-            base = replace(
-                base,
-                summary=f"Alarm '{alarm.name}' has been in ALARM since {alarm.state_changed_at.isoformat()}.",
-                details={
-                    "firingAlarm": {"alarmName": alarm.name, "alarmArn": alarm.arn, "stateReason": alarm.state_reason}
-                },
-            )
-        return self._apply(decision, base, remaining)
+        decision, firing = self._firing_alarm_decision(group, refresh, dry_run_setting=self.settings.dry_run)
+        return self._apply(decision, _with_firing(base, firing), remaining)
 
     def _firing_alarm_decision(
         self, group: GroupTags, refresh: RefreshFacts | None, *, dry_run_setting: bool
-    ) -> tuple[Decision, AlarmFacts | None]:
-        """The decision a linked alarm in ALARM since the refresh started leads to, and that alarm."""
+    ) -> tuple[Decision, FiringAlarms]:
+        """The decision a linked alarm in ALARM since the refresh started leads to, and the alarms seen."""
         not_active = rules.refresh_can_roll_back(refresh)
         if not_active is not None or refresh is None:
-            return not_active or Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH), None
+            return not_active or Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH), FiringAlarms(None)
         unread: list[Exception] = []
 
         def tags_of(arn: str) -> Mapping[str, str]:
@@ -197,15 +211,23 @@ class RollbackService:
                 unread.append(error)
                 return {}
 
-        alarm = rules.first_firing_alarm(self.gateway.alarms_in_alarm(refresh.start_time), group, tags_of)
-        if alarm is None and unread:
-            raise unread[0]
-        if alarm is None:
-            return Decision(Verdict.SKIP, rules.NO_ALARM_IN_ALARM), None
-        decision = rules.decide_rollback(
-            group=group, refresh=refresh, signal_at=alarm.state_changed_at, dry_run_setting=dry_run_setting
+        # A linked alarm whose mute cannot be read fails the invocation (Lambda retries it):
+        # acting could break an operator's mute, and skipping could leave a bad refresh running.
+        firing = rules.first_acting_alarm(
+            rules.linked_firing_alarms(self.gateway.alarms_in_alarm(refresh.start_time), group, tags_of),
+            self.gateway.active_mute,
+            self.settings.muted_alarm_action,
         )
-        return decision, alarm
+        if firing.acting is None and unread:
+            raise unread[0]
+        if firing.acting is None:
+            if firing.silenced:
+                return Decision(Verdict.SKIP, firing.silenced[0].reason), firing
+            return Decision(Verdict.SKIP, rules.NO_ALARM_IN_ALARM), firing
+        decision = rules.decide_rollback(
+            group=group, refresh=refresh, signal_at=firing.acting.state_changed_at, dry_run_setting=dry_run_setting
+        )
+        return decision, firing
 
     # --- manual invokes -------------------------------------------------------------------------------------
 
@@ -230,8 +252,9 @@ class RollbackService:
         if group.mode is GroupMode.DISABLED:
             return _as_result(rules.not_enabled(group), replace(base, summary=rules.not_enabled_summary(group)))
         refresh = self.gateway.latest_refresh(group.name)
-        decision, alarm = self._firing_alarm_decision(group, refresh, dry_run_setting=True)
-        result = _as_result(decision, _with_refresh(base, refresh))
+        decision, firing = self._firing_alarm_decision(group, refresh, dry_run_setting=True)
+        result = _as_result(decision, _with_firing(_with_refresh(base, refresh), firing))
+        alarm = firing.acting
         if alarm is None or decision.verdict is not Verdict.DRY_RUN:
             return result
         return replace(
@@ -299,6 +322,62 @@ class RollbackService:
         account = _account_of(context)
         if account and trigger.account != account:
             raise InvalidEventError("account", "event is for another account than this function's")
+
+
+def _silenced_alarm_result(base: Result, decision: Decision, trigger: AlarmTrigger) -> Result:
+    """An alarm event CloudWatch's own controls hold back: what held it, for the logs and the caller."""
+    if decision.reason == rules.ACTIONS_SUPPRESSED:
+        summary = (
+            f"Alarm '{trigger.alarm_name}' is in {trigger.state}, but CloudWatch suppresses its actions "
+            f"({trigger.actions_suppressed_by}): not acted on."
+        )
+        details: dict[str, object] = {
+            "actionsSuppressedBy": trigger.actions_suppressed_by,
+            "actionsSuppressedReason": trigger.actions_suppressed_reason,
+        }
+    else:
+        mute = trigger.mute
+        assert mute is not None  # alarm_silenced returns ALARM_MUTED only for a mute
+        window = f" from {mute.window_start.isoformat()}" if mute.window_start else ""
+        window += f" until {mute.window_end.isoformat()}" if mute.window_end else ""
+        summary = (
+            f"Alarm '{trigger.alarm_name}' is in {trigger.state}, but mute rule '{mute.rule_name}' "
+            f"silences it{window}: not acted on (MUTED_ALARM_ACTION=ignore)."
+        )
+        details = {"mutedBy": mute.describe()}
+    logger.info("Alarm held back by CloudWatch's own controls", extra={"reason": decision.reason, **details})
+    return base.with_outcome(Outcome.SKIPPED, decision.reason, summary=summary, details=details)
+
+
+def _with_firing(base: Result, firing: FiringAlarms) -> Result:
+    """Name the alarm that acts, and the linked alarms passed over because CloudWatch holds them back."""
+    details = dict(base.details)
+    summary = base.summary
+    if firing.silenced:
+        details["silencedAlarms"] = [_silenced_entry(entry) for entry in firing.silenced]
+    alarm = firing.acting
+    if alarm is not None:
+        summary = f"Alarm '{alarm.name}' has been in ALARM since {alarm.state_changed_at.isoformat()}."
+        details["firingAlarm"] = {"alarmName": alarm.name, "alarmArn": alarm.arn, "stateReason": alarm.state_reason}
+    elif firing.silenced:
+        first = firing.silenced[0]
+        held = (
+            f"mute rule '{first.mute.rule_name}' silences it now"
+            if first.mute is not None
+            else f"CloudWatch suppresses its actions ({first.alarm.actions_suppressed_by})"
+        )
+        summary = f"Linked alarm '{first.alarm.name}' is in ALARM, but {held}: not acted on."
+    return replace(base, summary=summary, details=details)
+
+
+def _silenced_entry(entry: rules.SilencedAlarm) -> dict[str, object]:
+    described: dict[str, object] = {"alarmName": entry.alarm.name, "reason": entry.reason}
+    if entry.mute is not None:
+        described["mutedBy"] = entry.mute.describe()
+    if entry.alarm.actions_suppressed_by:
+        described["actionsSuppressedBy"] = entry.alarm.actions_suppressed_by
+        described["actionsSuppressedReason"] = entry.alarm.actions_suppressed_reason
+    return described
 
 
 def _with_refresh(base: Result, refresh: RefreshFacts | None) -> Result:

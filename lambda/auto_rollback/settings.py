@@ -26,6 +26,13 @@ class InsufficientDataAction(StrEnum):
     ROLLBACK = "rollback"
 
 
+class MutedAlarmAction(StrEnum):
+    """Whether an alarm silenced by a CloudWatch alarm mute rule may still roll a refresh back."""
+
+    IGNORE = "ignore"  # the mute is honoured, as the alarm's own actions honour it
+    ROLLBACK = "rollback"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed view of the environment variables the README documents."""
@@ -36,6 +43,7 @@ class Settings:
     dry_run: bool = False
     irreversible_fallback: IrreversibleFallback = IrreversibleFallback.CANCEL
     insufficient_data_action: InsufficientDataAction = InsufficientDataAction.IGNORE
+    muted_alarm_action: MutedAlarmAction = MutedAlarmAction.IGNORE
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +56,7 @@ class Settings:
             dry_run=_boolean(env, "DRY_RUN", default=False),
             irreversible_fallback=_choice(env, "IRREVERSIBLE_FALLBACK", IrreversibleFallback, "cancel"),
             insufficient_data_action=_choice(env, "INSUFFICIENT_DATA_ACTION", InsufficientDataAction, "ignore"),
+            muted_alarm_action=_choice(env, "MUTED_ALARM_ACTION", MutedAlarmAction, "ignore"),
         )
 
 

@@ -53,6 +53,7 @@ def rollback_on_insufficient_data_json(tmp_path_factory: pytest.TempPathFactory)
         tmp_path_factory.mktemp("cdk-options"),
         {
             "insufficientDataAction": "rollback",
+            "mutedAlarmAction": "rollback",
             "dryRun": True,
             "irreversibleFallback": "notify",
             "notificationEmails": ["oncall@example.com", "platform@example.com"],

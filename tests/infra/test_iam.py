@@ -86,6 +86,7 @@ def test_resource_wildcard_is_only_for_reads_and_xray(statements: list[Statement
         "autoscaling:DescribeInstanceRefreshes",
         "autoscaling:DescribeTags",
         "cloudwatch:DescribeAlarms",
+        "cloudwatch:ListAlarmMuteRules",
     }
 
 
@@ -192,6 +193,7 @@ def test_every_granted_action_is_in_the_contract(statements: list[Statement]) ->
         "autoscaling:RollbackInstanceRefresh",
         "autoscaling:CancelInstanceRefresh",
         "cloudwatch:DescribeAlarms",
+        "cloudwatch:ListAlarmMuteRules",
         "cloudwatch:ListTagsForResource",
         "sns:Publish",
         "kms:GenerateDataKey",
@@ -323,3 +325,15 @@ def test_a_dry_run_deployment_loses_only_the_mutating_statement(
         for action in statement.actions
         if is_mutating(action)
     ]
+
+
+def test_mute_rules_are_read_only_where_the_function_honours_them(
+    statements: list[Statement], rollback_on_insufficient_data_json: dict[str, Any]
+) -> None:
+    # Given the default stack (mutes honoured) and one with mutedAlarmAction = rollback
+    acting_anyway = _function_statements(rollback_on_insufficient_data_json)
+
+    # When each role is asked about ListAlarmMuteRules
+    # Then only the stack that honours mutes may read them: the other never asks
+    assert is_allowed(statements, "cloudwatch:ListAlarmMuteRules", "*")
+    assert not any(statement.matches_action("cloudwatch:ListAlarmMuteRules") for statement in acting_anyway)

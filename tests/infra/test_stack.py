@@ -122,6 +122,7 @@ def test_function_environment_follows_the_contract(template: Template) -> None:
     assert variables["DRY_RUN"] == "false"
     assert variables["IRREVERSIBLE_FALLBACK"] == "cancel"
     assert variables["INSUFFICIENT_DATA_ACTION"] == "ignore"
+    assert variables["MUTED_ALARM_ACTION"] == "ignore"
     assert variables["POWERTOOLS_SERVICE_NAME"] == "auto-rollback"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "AutoRollback"
     assert variables["POWERTOOLS_LOG_LEVEL"] == "INFO"
@@ -139,6 +140,7 @@ def test_context_options_reach_the_function(rollback_on_insufficient_data_json: 
     assert variables["DRY_RUN"] == "true"
     assert variables["IRREVERSIBLE_FALLBACK"] == "notify"
     assert variables["INSUFFICIENT_DATA_ACTION"] == "rollback"
+    assert variables["MUTED_ALARM_ACTION"] == "rollback"
     assert "ReservedConcurrentExecutions" not in function["Properties"]
 
 

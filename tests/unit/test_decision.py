@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,9 +11,9 @@ import pytest
 from auto_rollback import decision as rules
 from auto_rollback.decision import Decision, Verdict
 from auto_rollback.events import RefreshEventType
-from auto_rollback.facts import AlarmFacts, GroupMode, GroupTags, RefreshFacts
+from auto_rollback.facts import AlarmFacts, GroupMode, GroupTags, MuteFacts, RefreshFacts
 from auto_rollback.outcomes import Severity
-from auto_rollback.settings import InsufficientDataAction
+from auto_rollback.settings import InsufficientDataAction, MutedAlarmAction
 
 STARTED = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 ENABLED = GroupTags(name="web-prod", mode=GroupMode.ENABLED, alarm_prefix="web-prod-")
@@ -181,7 +183,21 @@ def test_event_tags_settle_the_link_only_when_they_carry_the_group_tag(
     assert rules.tags_settle_link(event_tags) is settled
 
 
-def test_first_firing_alarm_prefers_prefix_and_looks_tags_up_lazily() -> None:
+def no_mute(name: str) -> MuteFacts | None:
+    return None
+
+
+def first_acting(
+    alarms: list[AlarmFacts],
+    group: GroupTags,
+    tags_of: Callable[[str], dict[str, str]],
+    mute_of: Callable[[str], MuteFacts | None] = no_mute,
+    policy: MutedAlarmAction = MutedAlarmAction.IGNORE,
+) -> rules.FiringAlarms:
+    return rules.first_acting_alarm(rules.linked_firing_alarms(alarms, group, tags_of), mute_of, policy)
+
+
+def test_the_acting_alarm_is_found_by_prefix_first_without_tag_look_ups() -> None:
     # Given a prefix-linked alarm after an unlinked one
     looked_up: list[str] = []
 
@@ -189,22 +205,88 @@ def test_first_firing_alarm_prefers_prefix_and_looks_tags_up_lazily() -> None:
         looked_up.append(arn)
         return {}
 
-    # When the firing alarm is searched
-    found = rules.first_firing_alarm([alarm("other"), alarm("web-prod-5xx")], ENABLED, tags_of)
+    # When the acting alarm is searched
+    found = first_acting([alarm("other"), alarm("web-prod-5xx")], ENABLED, tags_of)
     # Then the prefix match wins without any tag look-up
-    assert found is not None and found.name == "web-prod-5xx"
+    assert found.acting is not None and found.acting.name == "web-prod-5xx"
     assert looked_up == []
 
 
-def test_first_firing_alarm_finds_tag_linked_alarms() -> None:
+def test_tag_linked_alarms_act_too() -> None:
     group = GroupTags("web-prod", GroupMode.ENABLED, None)
     tagged = alarm("latency", arn="arn:latency")
 
     def tags_of(arn: str) -> dict[str, str]:
         return {"auto-rollback:group": "web-prod"} if arn == "arn:latency" else {"auto-rollback:group": "other"}
 
-    assert rules.first_firing_alarm([alarm("x"), tagged], group, tags_of) == tagged
-    assert rules.first_firing_alarm([alarm("x")], group, tags_of) is None
+    assert first_acting([alarm("x"), tagged], group, tags_of).acting == tagged
+    assert first_acting([alarm("x")], group, tags_of) == rules.FiringAlarms(None, [])
+
+
+MUTE = MuteFacts("arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:patching")
+
+
+def test_a_suppressed_composite_is_passed_over_without_a_mute_look_up() -> None:
+    # Given a suppressed composite alarm linked by prefix, then an unsuppressed one
+    suppressed = replace(alarm("web-prod-composite"), actions_suppressed_by="WaitPeriod")
+    asked: list[str] = []
+
+    def mute_of(name: str) -> MuteFacts | None:
+        asked.append(name)
+        return None
+
+    # When the acting alarm is searched
+    found = first_acting([suppressed, alarm("web-prod-5xx")], ENABLED, lambda arn: {}, mute_of)
+    # Then the unsuppressed alarm acts, the suppressed one is named, and only the acting one was asked about
+    assert found.acting is not None and found.acting.name == "web-prod-5xx"
+    assert found.silenced == [rules.SilencedAlarm(suppressed, rules.ACTIONS_SUPPRESSED)]
+    assert asked == ["web-prod-5xx"]
+
+
+def test_a_muted_alarm_is_passed_over_and_named_with_its_rule() -> None:
+    muted = alarm("web-prod-5xx")
+    found = first_acting([muted], ENABLED, lambda arn: {}, lambda name: MUTE)
+    assert found == rules.FiringAlarms(None, [rules.SilencedAlarm(muted, rules.ALARM_MUTED, MUTE)])
+    assert found.silenced[0].mute is not None and found.silenced[0].mute.rule_name == "patching"
+
+
+def test_muted_alarms_act_without_any_mute_look_up_when_the_operator_says_so() -> None:
+    def mute_of(name: str) -> MuteFacts | None:
+        raise AssertionError("no look-up is needed when muted alarms act anyway")
+
+    found = first_acting([alarm("web-prod-5xx")], ENABLED, lambda arn: {}, mute_of, MutedAlarmAction.ROLLBACK)
+    assert found.acting is not None and found.silenced == []
+
+
+@pytest.mark.parametrize(
+    ("mute", "suppressed_by", "now", "policy", "expected"),
+    [
+        (None, None, STARTED, MutedAlarmAction.IGNORE, None),
+        (None, "Alarm", STARTED, MutedAlarmAction.ROLLBACK, rules.ACTIONS_SUPPRESSED),
+        (MUTE, None, STARTED, MutedAlarmAction.IGNORE, rules.ALARM_MUTED),
+        (MUTE, None, STARTED, MutedAlarmAction.ROLLBACK, None),
+        # An event handled after its mute window ended (a late retry) is no longer muted.
+        (
+            replace(MUTE, window_start=STARTED, window_end=STARTED + timedelta(hours=2)),
+            None,
+            STARTED + timedelta(hours=2),
+            MutedAlarmAction.IGNORE,
+            None,
+        ),
+        (
+            replace(MUTE, window_start=STARTED, window_end=STARTED + timedelta(hours=2)),
+            None,
+            STARTED + timedelta(hours=2) - timedelta(milliseconds=1),
+            MutedAlarmAction.IGNORE,
+            rules.ALARM_MUTED,
+        ),
+    ],
+)
+def test_cloudwatch_own_controls_hold_an_alarm_back(
+    mute: MuteFacts | None, suppressed_by: str | None, now: datetime, policy: MutedAlarmAction, expected: str | None
+) -> None:
+    decision = rules.alarm_silenced(mute=mute, actions_suppressed_by=suppressed_by, now=now, muted_alarm_action=policy)
+    assert decision == (None if expected is None else Decision(Verdict.SKIP, expected))
 
 
 def test_lifecycle_events_notify_only_opted_in_groups() -> None:

@@ -19,6 +19,47 @@ from auto_rollback.events import (
 )
 from tests.conftest import EVENTS_DIR, load_event
 
+MUTE_ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:patch-tuesday"
+MUTE_END = "2026-11-28T12:00:00.000+0000"
+
+
+def test_a_muted_alarm_event_names_its_rule_and_window() -> None:
+    # Given AWS's documented muteDetail on an alarm event
+    event = copy.deepcopy(load_event("alarm-metric.json"))
+    event["detail"]["muteDetail"] = {
+        "mutedByArn": MUTE_ARN,
+        "muteWindowStart": "2026-11-28T10:00:00.000+0000",
+        "muteWindowEnd": MUTE_END,
+    }
+
+    # When it is parsed
+    trigger = parse_event(event)
+
+    # Then the mute is kept with its rule and window
+    assert isinstance(trigger, AlarmTrigger) and trigger.mute is not None
+    assert trigger.mute.rule_name == "patch-tuesday"
+    assert trigger.mute.window_start == datetime(2026, 11, 28, 10, tzinfo=UTC)
+    assert trigger.mute.window_end == datetime(2026, 11, 28, 12, tzinfo=UTC)
+    assert trigger.mute.describe()["windowEnd"] == "2026-11-28T12:00:00+00:00"
+
+
+def test_a_suppressed_composite_alarm_event_keeps_the_kind_and_reason() -> None:
+    event = copy.deepcopy(load_event("alarm-composite.json"))
+    event["detail"]["state"]["actionsSuppressedBy"] = "WaitPeriod"
+    event["detail"]["state"]["actionsSuppressedReason"] = "Actions suppressed by WaitPeriod"
+    trigger = parse_event(event)
+    assert isinstance(trigger, AlarmTrigger)
+    assert (trigger.actions_suppressed_by, trigger.actions_suppressed_reason) == (
+        "WaitPeriod",
+        "Actions suppressed by WaitPeriod",
+    )
+
+
+def test_an_alarm_event_without_holds_has_none() -> None:
+    trigger = parse_event(load_event("alarm-composite.json"))
+    assert isinstance(trigger, AlarmTrigger)
+    assert trigger.mute is None and trigger.actions_suppressed_by is None
+
 
 def test_metric_alarm_event_uses_the_state_timestamp_not_the_event_time() -> None:
     trigger = parse_event(load_event("alarm-metric.json"))
@@ -122,6 +163,16 @@ _DELETE = object()
         ("alarm-metric.json", ["detail", "alarmName"], "a\tb", "detail.alarmName"),
         ("alarm-metric.json", ["detail", "alarmName"], "a\x7fb", "detail.alarmName"),
         ("alarm-metric.json", ["detail", "alarmName"], "a\ud800b", "detail.alarmName"),
+        # A mute that cannot be read cannot be honoured: refused rather than acted on.
+        ("alarm-metric.json", ["detail", "muteDetail"], "muted", "detail.muteDetail"),
+        ("alarm-metric.json", ["detail", "muteDetail"], {"muteWindowEnd": MUTE_END}, "detail.muteDetail.mutedByArn"),
+        (
+            "alarm-metric.json",
+            ["detail", "muteDetail"],
+            {"mutedByArn": MUTE_ARN, "muteWindowEnd": "tonight"},
+            "detail.muteDetail.muteWindowEnd",
+        ),
+        ("alarm-composite.json", ["detail", "state", "actionsSuppressedBy"], 1, "detail.state.actionsSuppressedBy"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field(name: str, path: list[str], value: Any, field: str) -> None:
