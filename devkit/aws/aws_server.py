@@ -39,10 +39,11 @@ class AwsEmulator:
     """A running moto server with the instance-refresh emulation installed."""
 
     def __init__(self) -> None:
-        from devkit.aws import cloudwatch_api, refresh_api, sns_api, tags_api
+        from devkit.aws import cloudwatch_api, mute_rules, refresh_api, sns_api, tags_api
 
         refresh_api.install()
         cloudwatch_api.install()
+        mute_rules.install()
         tags_api.install()
         sns_api.install()
         self.port = _free_port()
