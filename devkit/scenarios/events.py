@@ -38,6 +38,10 @@ def alarm_event(
     event_id: str | None = None,
     included_keys: Sequence[str] | None = None,
     excluded_keys: Sequence[str] | None = None,
+    mute_detail: Mapping[str, str] | None = None,
+    suppressed_by: str | None = None,
+    suppressed_reason: str | None = None,
+    log_alarm: bool = False,
 ) -> dict[str, Any]:
     """A CloudWatch "Alarm State Change" event for alarm ``name`` entering ``state`` at ``at``.
 
@@ -46,8 +50,25 @@ def alarm_event(
     ``included_keys`` or ``excluded_keys`` (the alarm's AlarmTagsPropagation
     settings) and never with ``aws:`` keys, and ``alarmTagsStatus: "SUCCESS"``.
     Without ``tags`` propagation is off and the event has neither field.
+
+    ``mute_detail`` is the ``detail.muteDetail`` of an alarm an alarm mute rule
+    silences (``mute_rules.mute_detail`` gives the one the emulator's rules imply).
+    ``suppressed_by`` / ``suppressed_reason`` are a composite alarm's
+    ``detail.state.actionsSuppressedBy`` / ``actionsSuppressedReason``
+    (``cloudwatch_api.suppression``); only composite alarms have them. ``log_alarm``
+    builds a log alarm's event (the ``alarm-log.json`` sample) instead of a metric
+    alarm's.
     """
-    event = copy.deepcopy(sample("alarm-composite.json" if composite else "alarm-metric.json"))
+    if composite and log_alarm:
+        raise ValueError("an alarm is a composite alarm or a log alarm, not both")
+    if (suppressed_by is not None or suppressed_reason is not None) and not composite:
+        raise ValueError("only composite alarms have their actions suppressed: pass composite=True")
+    if suppressed_by is not None and suppressed_by not in SUPPRESSED_BY:
+        raise ValueError(f"actionsSuppressedBy is one of {sorted(SUPPRESSED_BY)}, not {suppressed_by!r}")
+    if suppressed_reason is not None and suppressed_by is None:
+        raise ValueError("a suppression reason needs suppressed_by")
+    kind = "composite" if composite else "log" if log_alarm else "metric"
+    event = copy.deepcopy(sample(f"alarm-{kind}.json"))
     moment = at or datetime.now(UTC)
     event["id"] = event_id or str(uuid.uuid4())
     event["time"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -60,7 +81,17 @@ def alarm_event(
         event["detail"]["alarmTagsStatus"] = TAGS_STATUS_SUCCESS
     elif included_keys is not None or excluded_keys is not None:
         raise ValueError("included_keys and excluded_keys filter the alarm's tags: give tags too")
+    if mute_detail is not None:
+        event["detail"]["muteDetail"] = dict(mute_detail)
+    if suppressed_by is not None:
+        event["detail"]["state"]["actionsSuppressedBy"] = suppressed_by
+    if suppressed_reason is not None:
+        event["detail"]["state"]["actionsSuppressedReason"] = suppressed_reason
     return event
+
+
+#: ``detail.state.actionsSuppressedBy`` of a composite alarm (CompositeAlarm.ActionsSuppressedBy's enum).
+SUPPRESSED_BY = frozenset({"Alarm", "WaitPeriod", "ExtensionPeriod"})
 
 
 #: alarmTagsStatus when "the tags were retrieved and any key filter was applied"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from devkit.aws import cloudwatch_api, refresh_api
@@ -224,16 +224,90 @@ def make_composite_alarm(
     at: datetime | None = None,
     updated_at: datetime | None = None,
     tags: Mapping[str, str] | None = None,
+    suppressor: str | None = None,
+    wait_period: int = 120,
+    extension_period: int = 180,
 ) -> str:
     """A real composite alarm over ``rule`` (e.g. ``ALARM(a) OR ALARM(b)``), like :func:`make_alarm`; its ARN.
 
     The emulator never evaluates the rule: the alarm is in whatever ``state`` the
-    scenario puts it in.
+    scenario puts it in. ``suppressor`` (an alarm's name or ARN) makes it the
+    ActionsSuppressor, with ``wait_period`` and ``extension_period`` seconds (AWS's
+    example values by default); DescribeAlarms then reports when its actions are
+    suppressed, as ``cloudwatch_api.suppression`` does.
     """
-    cloudwatch.put_composite_alarm(AlarmName=name, AlarmRule=rule, Tags=_alarm_tags(group, tags))
+    suppression: dict[str, Any] = {}
+    if suppressor is not None:
+        suppression = {
+            "ActionsSuppressor": suppressor,
+            "ActionsSuppressorWaitPeriod": wait_period,
+            "ActionsSuppressorExtensionPeriod": extension_period,
+        }
+    cloudwatch.put_composite_alarm(AlarmName=name, AlarmRule=rule, Tags=_alarm_tags(group, tags), **suppression)
     _put_in_state(cloudwatch, name, state, at, updated_at)
     described = cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm"])
     arn: str = described["CompositeAlarms"][0]["AlarmArn"]
+    return arn
+
+
+def make_log_alarm(
+    cloudwatch: Any,
+    name: str,
+    *,
+    group: str | None = None,
+    state: str | None = "ALARM",
+    at: datetime | None = None,
+    updated_at: datetime | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> str:
+    """A real log alarm on the group's ERROR lines, tagged and put in ``state`` like :func:`make_alarm`; its ARN."""
+    log_group = f"/aws/ec2/{group or name}"
+    cloudwatch.put_log_alarm(
+        AlarmName=name,
+        AlarmDescription="ERROR lines in the application log are too many",
+        ScheduledQueryConfiguration={
+            "QueryString": "fields @timestamp, @message | filter @message like /ERROR/",
+            "LogGroupIdentifiers": [log_group],
+            "ScheduledQueryRoleARN": f"arn:aws:iam::{cloudwatch_api.DEFAULT_ACCOUNT_ID}:role/cloudwatch-log-alarms",
+            "ScheduleConfiguration": {"ScheduleExpression": "rate(5 minutes)", "StartTimeOffset": 300},
+            "AggregationExpression": "count(*)",
+        },
+        QueryResultsToEvaluate=1,
+        QueryResultsToAlarm=1,
+        Threshold=10,
+        ComparisonOperator="GreaterThanThreshold",
+        Tags=_alarm_tags(group, tags),
+    )
+    _put_in_state(cloudwatch, name, state, at, updated_at)
+    arn: str = cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["LogAlarm"])["LogAlarms"][0]["AlarmArn"]
+    return arn
+
+
+def make_mute_rule(
+    cloudwatch: Any,
+    name: str,
+    alarm_names: Sequence[str],
+    *,
+    start: datetime,
+    duration: str = "PT4H",
+) -> str:
+    """A real one-time alarm mute rule muting ``alarm_names`` for ``duration`` from ``start``; its ARN.
+
+    The alarms must exist (MuteTargets names existing alarms, as AWS requires).
+    ``at(...)`` expressions have minute precision, so the window starts at ``start``
+    floored to the minute (in UTC, the rule's time zone). Read the rule's status, or
+    an alarm's ``muteDetail``, at instants set with ``mute_rules.set_clock`` or given
+    to ``mute_rules.mute_detail``.
+    """
+    if start.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    minute = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    cloudwatch.put_alarm_mute_rule(
+        Name=name,
+        Rule={"Schedule": {"Expression": f"at({minute})", "Duration": duration}},
+        MuteTargets={"AlarmNames": list(alarm_names)},
+    )
+    arn: str = cloudwatch.get_alarm_mute_rule(AlarmMuteRuleName=name)["AlarmMuteRuleArn"]
     return arn
 
 
