@@ -31,9 +31,16 @@ import pytest
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 from botocore.utils import parse_timestamp
 
-from devkit.aws import refresh_api
+from devkit.aws import cloudwatch_api, refresh_api
 from devkit.scenarios.events import alarm_event, refresh_event
-from devkit.scenarios.fleet import SSM_IMAGE_ID, make_alarm, make_composite_alarm, start_refresh
+from devkit.scenarios.fleet import (
+    SSM_IMAGE_ID,
+    make_alarm,
+    make_composite_alarm,
+    make_log_alarm,
+    make_mute_rule,
+    start_refresh,
+)
 from devkit.scenarios.harness import invoke
 from tests.integration.conftest import World
 
@@ -46,11 +53,25 @@ FUNCTION_CALLS = frozenset(
         ("autoscaling", "CancelInstanceRefresh"),
         ("cloudwatch", "DescribeAlarms"),
         ("cloudwatch", "ListTagsForResource"),
+        ("cloudwatch", "ListAlarmMuteRules"),
         ("sns", "Publish"),
         ("dynamodb", "PutItem"),
         ("dynamodb", "GetItem"),
         ("dynamodb", "UpdateItem"),
         ("dynamodb", "DeleteItem"),
+    }
+)
+#: Operations the emulation serves for tests and scenarios only (the function never calls them).
+EMULATED_CLOUDWATCH_CALLS = frozenset(
+    {
+        ("cloudwatch", "PutMetricAlarm"),
+        ("cloudwatch", "PutCompositeAlarm"),
+        ("cloudwatch", "PutLogAlarm"),
+        ("cloudwatch", "SetAlarmState"),
+        ("cloudwatch", "DeleteAlarms"),
+        ("cloudwatch", "PutAlarmMuteRule"),
+        ("cloudwatch", "GetAlarmMuteRule"),
+        ("cloudwatch", "DeleteAlarmMuteRule"),
     }
 )
 LONG_AGO = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
@@ -331,6 +352,8 @@ def test_every_operation_the_function_calls_answers_in_shape_when_called_directl
     cloudwatch.describe_alarms(ParentsOfAlarmName="web-prod-5xx")
     arn = cloudwatch.describe_alarms(AlarmNames=["web-prod-5xx"])["MetricAlarms"][0]["AlarmArn"]
     cloudwatch.list_tags_for_resource(ResourceARN=arn)
+    make_mute_rule(world.cloudwatch, "patch-tuesday", ["web-prod-5xx"], start=datetime.now(UTC) - timedelta(hours=1))
+    cloudwatch.list_alarm_mute_rules(AlarmName="web-prod-5xx", Statuses=["ACTIVE"], MaxRecords=1)
     sns.publish(
         TopicArn=world.deployment.topic_arn,
         Subject="[auto-rollback] shape",
@@ -352,6 +375,59 @@ def test_every_operation_the_function_calls_answers_in_shape_when_called_directl
     checked = [response for response in responses if response.call in FUNCTION_CALLS]
     assert {response.call for response in checked} == FUNCTION_CALLS
     assert [problem for response in checked for problem in shape_problems(response)] == []
+
+
+def test_every_cloudwatch_operation_the_emulation_adds_answers_in_shape(
+    world: World, responses: list[Response]
+) -> None:
+    # Given alarms of every kind, a composite alarm in each suppression (and in none), and mute rules
+    # with and without dates, read at a fixed instant
+    t0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    cloudwatch_api.set_clock(t0 + timedelta(seconds=30))
+    cloudwatch = boto3.client("cloudwatch")
+    make_alarm(cloudwatch, "web-prod-5xx", at=t0)
+    make_alarm(cloudwatch, "maintenance-on", at=t0)
+    make_alarm(cloudwatch, "maintenance-off", state="OK", at=t0 - timedelta(days=1))
+    make_log_alarm(cloudwatch, "web-prod errors in logs", group="web-prod", at=t0)
+    for suppressor in ("maintenance-on", "maintenance-off"):
+        make_composite_alarm(
+            cloudwatch, f"health {suppressor}", rule="ALARM(web-prod-5xx)", suppressor=suppressor, at=t0
+        )
+    make_composite_alarm(cloudwatch, "health unsuppressed", rule="ALARM(web-prod-5xx)", state="OK", at=t0)
+    cloudwatch.put_alarm_mute_rule(
+        Name="patch-tuesday",
+        Description="Tuesday patching",
+        Rule={"Schedule": {"Expression": "cron(0 2 * * TUE)", "Duration": "PT4H", "Timezone": "Europe/London"}},
+        MuteTargets={"AlarmNames": ["web-prod-5xx", "web-prod errors in logs"]},
+        StartDate=t0,
+        ExpireDate=t0 + timedelta(days=365),
+        Tags=[{"Key": "team", "Value": "web"}],
+    )
+    make_mute_rule(cloudwatch, "deploy", ["web-prod-5xx"], start=t0)
+    # When each is read, listed and deleted
+    cloudwatch.describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm", "LogAlarm"])
+    list(
+        cloudwatch.get_paginator("describe_alarms").paginate(AlarmTypes=["LogAlarm"], PaginationConfig={"PageSize": 1})
+    )
+    cloudwatch.get_alarm_mute_rule(AlarmMuteRuleName="patch-tuesday")
+    cloudwatch.get_alarm_mute_rule(AlarmMuteRuleName="deploy")
+    list(cloudwatch.get_paginator("list_alarm_mute_rules").paginate(PaginationConfig={"PageSize": 1}))
+    cloudwatch.list_alarm_mute_rules(AlarmName="web-prod errors in logs", Statuses=["SCHEDULED"])
+    cloudwatch.set_alarm_state(AlarmName="web-prod errors in logs", StateValue="OK", StateReason="quiet again")
+    cloudwatch.delete_alarm_mute_rule(AlarmMuteRuleName="deploy")
+    cloudwatch.delete_alarms(AlarmNames=["health unsuppressed"])
+    # Then every one was answered, and in shape, suppressions included
+    checked = [response for response in responses if response.service == "cloudwatch"]
+    assert {response.call for response in checked} >= EMULATED_CLOUDWATCH_CALLS | {
+        ("cloudwatch", "DescribeAlarms"),
+        ("cloudwatch", "ListAlarmMuteRules"),
+    }
+    assert [problem for response in checked for problem in shape_problems(response)] == []
+    described = [r.parsed for r in checked if r.operation.name == "DescribeAlarms" and r.parsed.get("CompositeAlarms")]
+    everything = max(described, key=lambda parsed: len(parsed["CompositeAlarms"]))
+    kinds = {alarm.get("ActionsSuppressedBy") for alarm in everything["CompositeAlarms"]}
+    assert kinds == {"Alarm", "WaitPeriod", None}
+    cloudwatch_api.set_clock(None)
 
 
 def test_the_shape_check_reports_what_aws_could_not_send(world: World, responses: list[Response]) -> None:
