@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, nullcontext, redirect_stdout
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import version as package_version
 from multiprocessing import get_context
 from pathlib import Path
@@ -50,7 +50,7 @@ from botocore.exceptions import ClientError
 
 from devkit.aws.aws_server import ACCOUNT_ID, running_emulator
 from devkit.scenarios.events import alarm_event, cloudwatch_time, refresh_event
-from devkit.scenarios.fleet import BAD_IMAGE_ID, GOOD_IMAGE_ID, INSTANCE_TYPE, make_group
+from devkit.scenarios.fleet import BAD_IMAGE_ID, GOOD_IMAGE_ID, INSTANCE_TYPE, make_group, make_mute_rule
 from devkit.scenarios.harness import Deployment, configured, invoke
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -553,11 +553,28 @@ class Demo:
 
     def alarm_event(self, name: str, state: str = "ALARM") -> dict[str, Any]:
         """CloudWatch's state-change event for an alarm of the fleet, after setting its real state."""
+        from devkit.aws import mute_rules
+
         _, alarm = ALARMS[name]
         if not alarm.composite:
             self.set_alarm(name, state)
+        now = datetime.now(UTC)
         # No alarmTags in the event: like most accounts, the function has to look them up.
-        return alarm_event(name, state=state, composite=alarm.composite)
+        # A muted alarm's event carries the muteDetail CloudWatch adds while a mute rule is active.
+        return alarm_event(
+            name, state=state, at=now, composite=alarm.composite, mute_detail=mute_rules.mute_detail(name, now)
+        )
+
+    def mute(self, rule: str, alarms: Sequence[str], *, hours: int = 2) -> None:
+        """An operator's maintenance window: a CloudWatch alarm mute rule, active from a minute ago."""
+        make_mute_rule(
+            self.cloudwatch, rule, list(alarms), start=datetime.now(UTC) - timedelta(minutes=1), duration=f"PT{hours}H"
+        )
+        self.timeline.say(f"operator: mute rule {rule!r} silences {', '.join(alarms)} for {hours} h (maintenance)")
+
+    def unmute(self, rule: str) -> None:
+        self.cloudwatch.delete_alarm_mute_rule(AlarmMuteRuleName=rule)
+        self.timeline.say(f"operator: mute rule {rule!r} deleted, maintenance over")
 
     def fire_alarm(self, name: str, state: str = "ALARM") -> list[dict[str, Any]]:
         _, alarm = ALARMS[name]
@@ -796,6 +813,27 @@ def disabled_group(demo: Demo) -> str:
     return decision(result)
 
 
+def maintenance_mute(demo: Demo) -> str:
+    web = demo.start_refresh("web-prod", BAD)
+    demo.start_refresh("api-prod", BAD)
+    demo.progress("web-prod", "InProgress", 40)
+    demo.progress("api-prod", "InProgress", 40)
+    demo.mute("web-prod maintenance", ["web-prod-5xx"])
+    try:
+        [muted] = demo.fire_alarm("web-prod-5xx")
+        [acted] = demo.fire_alarm("api-prod 5xx")
+        [checkpoint] = demo.refresh_event("checkpoint-reached", "web-prod", web)
+        status = emulation().refreshes("web-prod")[0]["Status"]
+        demo.timeline.say(
+            f"web-prod: refresh still {status}: the muted alarm is held back, at the checkpoint too "
+            "(logged, not published: the mute says do not page)",
+            f"api-prod: launch template back on v{demo.group_version('api-prod')}: its alarm is not muted",
+        )
+    finally:
+        demo.unmute("web-prod maintenance")
+    return f"{decision(muted)}; {decision(acted)}; checkpoint {decision(checkpoint)}"
+
+
 def manual_evaluate(demo: Demo) -> str:
     demo.start_refresh("web-prod", BAD)
     demo.progress("web-prod", "InProgress", 20)
@@ -864,6 +902,18 @@ SCENARIOS = (
         ("legacy-prod",),
         Observation("SKIPPED (group-not-enabled)", 0, 0, ()),
         disabled_group,
+    ),
+    Scenario(
+        "maintenance-mute",
+        "a mute rule keeps one refresh running while an unmuted alarm rolls another back",
+        ("web-prod", "api-prod"),
+        Observation(
+            "SKIPPED (alarm-muted); ROLLBACK_STARTED (alarm); checkpoint SKIPPED (alarm-muted)",
+            1,
+            0,
+            (NOTIFIED, NOTIFIED, "ROLLBACK_STARTED"),
+        ),
+        maintenance_mute,
     ),
     Scenario(
         "manual-evaluate",

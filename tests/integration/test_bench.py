@@ -21,19 +21,18 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Calls before RollbackInstanceRefresh, in order, per scenario of scripts/bench.py.
 TAGS = ["autoscaling:DescribeTags", "autoscaling:DescribeInstanceRefreshes", "dynamodb:PutItem"]
 LOOKUP = ["cloudwatch:ListTagsForResource", *TAGS]
-CHECKPOINT = [
-    "autoscaling:DescribeTags",
-    "autoscaling:DescribeInstanceRefreshes",
-    "cloudwatch:DescribeAlarms",
-    "dynamodb:PutItem",
-]
+FIND = ["autoscaling:DescribeTags", "autoscaling:DescribeInstanceRefreshes", "cloudwatch:DescribeAlarms"]
+MUTE = "cloudwatch:ListAlarmMuteRules"
+LOCK = "dynamodb:PutItem"
 EXPECTED_CRITICAL_PATHS = {
     "alarm-tags": TAGS,
     "alarm-lookup": LOOKUP,
     "composite-tags": TAGS,
     "composite-prefix": LOOKUP,
-    "checkpoint-prefix": CHECKPOINT,
-    "checkpoint-tag": [*CHECKPOINT[:3], "cloudwatch:ListTagsForResource", CHECKPOINT[3]],
+    "checkpoint-prefix": [*FIND, MUTE, LOCK],
+    "checkpoint-tag": [*FIND, "cloudwatch:ListTagsForResource", MUTE, LOCK],
+    # The muted alarm's mute look-up, then the unmuted one's.
+    "checkpoint-muted": [*FIND, MUTE, MUTE, LOCK],
 }
 
 
@@ -78,7 +77,14 @@ def test_alarm_events_meet_the_critical_path_targets(report: dict[str, Any]) -> 
     assert paths["alarm-tags"]["before_rollback"] <= 3
     assert paths["composite-tags"]["before_rollback"] <= 3
     assert paths["alarm-lookup"]["before_rollback"] <= 4
-    assert paths["checkpoint-prefix"]["before_rollback"] <= 4
+    assert paths["checkpoint-prefix"]["before_rollback"] <= 5
+
+
+@pytest.mark.slow
+def test_alarm_events_held_back_by_cloudwatch_make_no_aws_call(report: dict[str, Any]) -> None:
+    held_back = report["figures"]["held_back_calls"]
+    assert len(held_back) == 2
+    assert set(held_back.values()) == {0}
 
 
 @pytest.mark.slow

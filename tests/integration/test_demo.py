@@ -26,6 +26,7 @@ SCENARIOS = [
     "latest-refresh",
     "dry-run-group",
     "disabled-group",
+    "maintenance-mute",
     "manual-evaluate",
     "manual-rollback",
 ]
