@@ -107,6 +107,10 @@ def test_alarm_rule_delivers_only_transitions_to_alarm_by_default(
     assert delivered == ALARM_SAMPLES_IN_ALARM
     assert "alarm-composite.json" in delivered
     assert "alarm-metric-math.json" in delivered
+    # Log alarms, muted and suppressed alarms arrive: the function decides what a hold means (README).
+    assert {"alarm-log.json", "alarm-metric-muted.json", "alarm-composite-suppressed.json"} <= delivered
+    # Metrics Insights contributor events never do: the alarm's own state change is the signal.
+    assert "unrelated-alarm-contributor-state-change.json" not in delivered
 
 
 def test_alarm_rule_adds_insufficient_data_when_configured(

@@ -55,6 +55,18 @@ def test_a_suppressed_composite_alarm_event_keeps_the_kind_and_reason() -> None:
     )
 
 
+def test_the_documented_muted_suppressed_and_log_alarm_samples_parse() -> None:
+    # AWS's own examples (alarm-metric-muted, alarm-composite-suppressed) and a log alarm's event (alarm-log:
+    # AWS publishes none; built from the common shape, see tests/integration/test_cloudwatch_emulation.py)
+    muted = parse_event(load_event("alarm-metric-muted.json"))
+    suppressed = parse_event(load_event("alarm-composite-suppressed.json"))
+    log = parse_event(load_event("alarm-log.json"))
+    assert isinstance(muted, AlarmTrigger) and muted.mute is not None and muted.mute.rule_name == "testMute"
+    assert isinstance(suppressed, AlarmTrigger) and suppressed.is_composite
+    assert suppressed.actions_suppressed_by == "WaitPeriod"
+    assert isinstance(log, AlarmTrigger) and not log.is_composite and log.mute is None
+
+
 def test_an_alarm_event_without_holds_has_none() -> None:
     trigger = parse_event(load_event("alarm-composite.json"))
     assert isinstance(trigger, AlarmTrigger)
