@@ -883,6 +883,18 @@ SCENARIOS = (
         alarm_storm,
     ),
     Scenario(
+        "maintenance-mute",
+        "a mute rule keeps one refresh running while an unmuted alarm rolls another back",
+        ("web-prod", "api-prod"),
+        Observation(
+            "SKIPPED (alarm-muted); ROLLBACK_STARTED (alarm); checkpoint SKIPPED (alarm-muted)",
+            1,
+            0,
+            (NOTIFIED, NOTIFIED, "ROLLBACK_STARTED"),
+        ),
+        maintenance_mute,
+    ),
+    Scenario(
         "latest-refresh",
         "a refresh to $Latest cannot be rolled back: the fallback cancels it",
         ("api-prod",),
@@ -902,18 +914,6 @@ SCENARIOS = (
         ("legacy-prod",),
         Observation("SKIPPED (group-not-enabled)", 0, 0, ()),
         disabled_group,
-    ),
-    Scenario(
-        "maintenance-mute",
-        "a mute rule keeps one refresh running while an unmuted alarm rolls another back",
-        ("web-prod", "api-prod"),
-        Observation(
-            "SKIPPED (alarm-muted); ROLLBACK_STARTED (alarm); checkpoint SKIPPED (alarm-muted)",
-            1,
-            0,
-            (NOTIFIED, NOTIFIED, "ROLLBACK_STARTED"),
-        ),
-        maintenance_mute,
     ),
     Scenario(
         "manual-evaluate",

@@ -161,7 +161,13 @@ class AwsGateway:
                 extra={"botocore": botocore.__version__},
             )
             return None
-        response = self.cloudwatch.list_alarm_mute_rules(AlarmName=alarm_name, Statuses=["ACTIVE"], MaxRecords=1)
+        try:
+            response = self.cloudwatch.list_alarm_mute_rules(AlarmName=alarm_name, Statuses=["ACTIVE"], MaxRecords=1)
+        except ClientError as error:
+            # The alarm was deleted since DescribeAlarms listed it: no rule can mute it now.
+            if error_code(error) in {"ResourceNotFound", "ResourceNotFoundException"}:
+                return None
+            raise
         for rule in response.get("AlarmMuteRuleSummaries", []):
             if rule.get("Status") == "ACTIVE" and rule.get("AlarmMuteRuleArn"):
                 return MuteFacts(rule_arn=rule["AlarmMuteRuleArn"])

@@ -23,10 +23,10 @@ SCENARIOS = [
     "good-refresh",
     "bad-refresh",
     "alarm-storm",
+    "maintenance-mute",
     "latest-refresh",
     "dry-run-group",
     "disabled-group",
-    "maintenance-mute",
     "manual-evaluate",
     "manual-rollback",
 ]

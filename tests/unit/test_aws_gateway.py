@@ -58,3 +58,45 @@ def test_mutating_calls_retry_transient_errors_then_succeed() -> None:
     )
     with stubber:
         assert gateway.rollback("web-prod", remaining_seconds=lambda: 30.0) == "r-1"
+
+
+def test_an_alarm_deleted_before_its_mute_check_is_not_muted() -> None:
+    # Given CloudWatch answers that the alarm listed a moment ago no longer exists
+    gateway, stubber = _gateway()
+    stubber.add_client_error("list_alarm_mute_rules", service_error_code="ResourceNotFoundException")
+    # When its mute is looked up, then no rule can mute it
+    with stubber:
+        assert gateway.active_mute("deleted") is None
+
+
+def test_other_mute_errors_propagate() -> None:
+    gateway, stubber = _gateway()
+    stubber.add_client_error("list_alarm_mute_rules", service_error_code="Throttling", http_status_code=400)
+    with stubber, pytest.raises(ClientError, match="Throttling"):
+        gateway.active_mute("web-prod-5xx")
+
+
+def test_an_active_mute_rule_is_asked_for_once_and_named() -> None:
+    gateway, stubber = _gateway()
+    rule = "arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:patching"
+    stubber.add_response(
+        "list_alarm_mute_rules",
+        {"AlarmMuteRuleSummaries": [{"AlarmMuteRuleArn": rule, "Status": "ACTIVE", "MuteType": "ONE_TIME"}]},
+        {"AlarmName": "web-prod-5xx", "Statuses": ["ACTIVE"], "MaxRecords": 1},
+    )
+    with stubber:
+        mute = gateway.active_mute("web-prod-5xx")
+    assert mute is not None and mute.rule_name == "patching" and mute.window_end is None
+
+
+def test_a_runtime_boto3_without_mute_rules_reads_no_mute() -> None:
+    # Given a CloudWatch client from a boto3 older than alarm mute rules (the Lambda runtime's may be):
+    # it has every other operation the function calls, and not ListAlarmMuteRules
+    class OlderCloudWatch:
+        describe_alarms = None
+        list_tags_for_resource = None
+
+    gateway, _ = _gateway()
+    gateway.cloudwatch = OlderCloudWatch()  # type: ignore[assignment]
+    # When a mute is looked up, then the gateway sees none and logs why, instead of failing the check
+    assert gateway.active_mute("web-prod-5xx") is None
