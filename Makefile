@@ -20,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := npx --no-install cdk --no-notices
 
 .DEFAULT_GOAL := help
-.PHONY: help venv node lint format typecheck test unit integration infra-test synth deploy destroy demo invoke bench bench-quick reliability clean
+.PHONY: help venv node lint format typecheck test unit integration infra-test synth deploy destroy demo invoke models bench bench-quick reliability clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ demo: venv node ## Watch the function catch a bad refresh on an embedded AWS emu
 invoke: venv node ## Run one event file through the function on the emulator: make invoke EVENT=path.json
 	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=path/to/event.json"; exit 2; }
 	$(PY) -m scripts.demo --invoke "$(EVENT)" $(ARGS)
+
+models: venv ## Refresh the CloudWatch model the function ships, from the pinned botocore
+	$(PY) -m scripts.models
 
 bench: venv ## Benchmark: critical path, overhead, cold start, storm, memory, size
 	$(PY) -m scripts.bench --write docs/PERFORMANCE.md

@@ -13,10 +13,11 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
-import botocore
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -66,6 +67,19 @@ TRANSIENT_ERRORS = frozenset(
 )
 
 
+#: CloudWatch's service model from the botocore the tests pin (``make models``), read
+#: before the Lambda runtime's own: a runtime boto3 older than alarm mute rules or log
+#: alarms would lack ListAlarmMuteRules and silently drop ``LogAlarms``.
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+
+
+def aws_session() -> boto3.Session:
+    """A boto3 session whose clients use the shipped service models where there is one."""
+    core = botocore.session.get_session()
+    core.set_config_variable("data_path", str(MODELS_DIR))
+    return boto3.Session(botocore_session=core)
+
+
 def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -80,8 +94,12 @@ class AwsGateway:
         *,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.autoscaling: AutoScalingClient = autoscaling or boto3.client("autoscaling", config=CLIENT_CONFIG)
-        self.cloudwatch: CloudWatchClient = cloudwatch or boto3.client("cloudwatch", config=CLIENT_CONFIG)
+        if autoscaling is None or cloudwatch is None:
+            session = aws_session()
+            autoscaling = autoscaling or session.client("autoscaling", config=CLIENT_CONFIG)
+            cloudwatch = cloudwatch or session.client("cloudwatch", config=CLIENT_CONFIG)
+        self.autoscaling: AutoScalingClient = autoscaling
+        self.cloudwatch: CloudWatchClient = cloudwatch
         self._sleep = sleep
 
     # --- reads ---------------------------------------------------------------------------------------------
@@ -145,33 +163,28 @@ class AwsGateway:
                     )
 
     def active_mute(self, alarm_name: str) -> MuteFacts | None:
-        """The mute rule silencing the alarm now, if any: one ListAlarmMuteRules call.
+        """The mute rule silencing the alarm now, if any: one ListAlarmMuteRules call, as a rule.
 
         ``Statuses=["ACTIVE"]`` is "currently muting alarm actions" (GetAlarmMuteRule's
-        documentation), so one record is enough to know. The summary has no window,
-        only the rule's ARN.
-
-        The function uses the Lambda runtime's boto3; one older than alarm mute rules
-        cannot ask. Then only the mute an alarm event carries is honoured, and this
-        says so in the log rather than failing every checkpoint check.
+        documentation), so the first such rule settles it. AWS does not document that
+        the filters apply before paging, so a page without one is followed by the next.
+        The summary has no window, only the rule's ARN.
         """
-        if not hasattr(self.cloudwatch, "list_alarm_mute_rules"):
-            logger.warning(
-                "This boto3 does not know ListAlarmMuteRules: a mute rule cannot be seen in checkpoint checks",
-                extra={"botocore": botocore.__version__},
-            )
-            return None
-        try:
-            response = self.cloudwatch.list_alarm_mute_rules(AlarmName=alarm_name, Statuses=["ACTIVE"], MaxRecords=1)
-        except ClientError as error:
-            # The alarm was deleted since DescribeAlarms listed it: no rule can mute it now.
-            if error_code(error) in {"ResourceNotFound", "ResourceNotFoundException"}:
+        kwargs: dict[str, Any] = {"AlarmName": alarm_name, "Statuses": ["ACTIVE"], "MaxRecords": 100}
+        while True:
+            try:
+                response = self.cloudwatch.list_alarm_mute_rules(**kwargs)
+            except ClientError as error:
+                # The alarm was deleted since DescribeAlarms listed it: no rule can mute it now.
+                if error_code(error) in {"ResourceNotFound", "ResourceNotFoundException"}:
+                    return None
+                raise
+            for rule in response.get("AlarmMuteRuleSummaries", []):
+                if rule.get("Status") == "ACTIVE" and rule.get("AlarmMuteRuleArn"):
+                    return MuteFacts(rule_arn=rule["AlarmMuteRuleArn"])
+            if not response.get("NextToken"):
                 return None
-            raise
-        for rule in response.get("AlarmMuteRuleSummaries", []):
-            if rule.get("Status") == "ACTIVE" and rule.get("AlarmMuteRuleArn"):
-                return MuteFacts(rule_arn=rule["AlarmMuteRuleArn"])
-        return None
+            kwargs["NextToken"] = response["NextToken"]
 
     def count_alarms_with_prefix(self, prefix: str) -> int:
         """How many alarms (any state, any kind, first page only) have a name starting with ``prefix``."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import boto3
+import botocore.loaders
+import botocore.model
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from auto_rollback.aws import AwsGateway
+from auto_rollback.aws import MODELS_DIR, AwsGateway, aws_session
 
 ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:deleted"
 
@@ -82,21 +84,45 @@ def test_an_active_mute_rule_is_asked_for_once_and_named() -> None:
     stubber.add_response(
         "list_alarm_mute_rules",
         {"AlarmMuteRuleSummaries": [{"AlarmMuteRuleArn": rule, "Status": "ACTIVE", "MuteType": "ONE_TIME"}]},
-        {"AlarmName": "web-prod-5xx", "Statuses": ["ACTIVE"], "MaxRecords": 1},
+        {"AlarmName": "web-prod-5xx", "Statuses": ["ACTIVE"], "MaxRecords": 100},
     )
     with stubber:
         mute = gateway.active_mute("web-prod-5xx")
     assert mute is not None and mute.rule_name == "patching" and mute.window_end is None
 
 
-def test_a_runtime_boto3_without_mute_rules_reads_no_mute() -> None:
-    # Given a CloudWatch client from a boto3 older than alarm mute rules (the Lambda runtime's may be):
-    # it has every other operation the function calls, and not ListAlarmMuteRules
-    class OlderCloudWatch:
-        describe_alarms = None
-        list_tags_for_resource = None
+def test_a_mute_on_a_later_page_is_found() -> None:
+    # Given a first page without an ACTIVE rule but with a NextToken (AWS does not document filtering before paging)
+    gateway, stubber = _gateway()
+    rule = "arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:patching"
+    asked = {"AlarmName": "web-prod-5xx", "Statuses": ["ACTIVE"], "MaxRecords": 100}
+    stubber.add_response("list_alarm_mute_rules", {"AlarmMuteRuleSummaries": [], "NextToken": "page-2"}, asked)
+    stubber.add_response(
+        "list_alarm_mute_rules",
+        {"AlarmMuteRuleSummaries": [{"AlarmMuteRuleArn": rule, "Status": "ACTIVE"}]},
+        {**asked, "NextToken": "page-2"},
+    )
+    # When the mute is looked up, then the second page is read and the rule found
+    with stubber:
+        mute = gateway.active_mute("web-prod-5xx")
+    assert mute is not None and mute.rule_name == "patching"
 
-    gateway, _ = _gateway()
-    gateway.cloudwatch = OlderCloudWatch()  # type: ignore[assignment]
-    # When a mute is looked up, then the gateway sees none and logs why, instead of failing the check
-    assert gateway.active_mute("web-prod-5xx") is None
+
+def test_the_function_reads_cloudwatch_from_the_model_it_ships() -> None:
+    # Given only the models shipped in the function's package (none of the runtime botocore's)
+    loader = botocore.loaders.Loader(extra_search_paths=[str(MODELS_DIR)], include_default_search_paths=False)
+    model = botocore.model.ServiceModel(loader.load_service_model("cloudwatch", "service-2"))
+    # When the calls the function makes are looked up in it
+    # Then every one is there, with what the function reads: mute rules, log alarms, suppression
+    for operation in ("DescribeAlarms", "ListTagsForResource", "ListAlarmMuteRules"):
+        assert operation in model.operation_names
+    described = model.operation_model("DescribeAlarms").output_shape.members
+    assert "LogAlarms" in described
+    assert "ActionsSuppressedBy" in model.shape_for("CompositeAlarm").members
+    assert loader.load_service_model("cloudwatch", "paginators-1")["pagination"]["DescribeAlarms"]
+
+
+def test_the_gateway_clients_search_the_shipped_models_first() -> None:
+    session = aws_session()
+    loader = session._session.get_component("data_loader")
+    assert loader.search_paths[0] == str(MODELS_DIR)
