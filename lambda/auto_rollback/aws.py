@@ -162,6 +162,16 @@ class AwsGateway:
                         actions_suppressed_reason=alarm.get("ActionsSuppressedReason", ""),
                     )
 
+    def alarm_state(self, alarm_name: str) -> str | None:
+        """The alarm's state now (any kind of alarm), or None if it no longer exists."""
+        response = self.cloudwatch.describe_alarms(AlarmNames=[alarm_name], AlarmTypes=ALARM_TYPES)
+        alarms: list[Any] = [
+            *response.get("MetricAlarms", []),
+            *response.get("CompositeAlarms", []),
+            *response.get("LogAlarms", []),
+        ]
+        return str(alarms[0]["StateValue"]) if alarms else None
+
     def active_mute(self, alarm_name: str) -> MuteFacts | None:
         """The mute rule silencing the alarm now, if any: one ListAlarmMuteRules call, as a rule.
 

@@ -75,6 +75,25 @@ def alarm_silenced(
     return None
 
 
+def mute_window_ended(mute: MuteFacts | None, now: datetime, muted_alarm_action: MutedAlarmAction) -> bool:
+    """Whether an event muted when it was sent is handled after its window ended, and mutes matter."""
+    return mute is not None and not mute.mutes_at(now) and muted_alarm_action is MutedAlarmAction.IGNORE
+
+
+def after_mute_window(event_state: str, current_state: str | None, current_mute: MuteFacts | None) -> Decision | None:
+    """A late event whose mute window has ended acts only as CloudWatch would act now.
+
+    CloudWatch runs the actions a mute held back only if the alarm is still in that
+    state when the window ends, and not while another rule mutes it ("How alarm mute
+    rules work"). ``current_state`` is None for an alarm deleted since.
+    """
+    if current_state != event_state:
+        return Decision(Verdict.SKIP, NOT_ALARM_STATE)
+    if current_mute is not None:
+        return Decision(Verdict.SKIP, ALARM_MUTED)
+    return None
+
+
 def linked_groups(alarm_name: str, alarm_tags: Mapping[str, str], groups: Mapping[str, GroupTags]) -> list[str]:
     """The groups an alarm watches: by the alarm's group tag, or by a group's alarm-name prefix.
 

@@ -194,14 +194,20 @@ def _parse_alarm(event: dict[str, Any]) -> AlarmTrigger:
         is_composite=bool(configuration and "alarmRule" in configuration),
         alarm_tags=_tags(detail),
         mute=_mute(detail),
-        actions_suppressed_by=_optional_text(
-            state, "actionsSuppressedBy", "detail.state.actionsSuppressedBy", limit=_MAX_SUPPRESSION_KIND
-        )
-        or None,
-        actions_suppressed_reason=_optional_text(
-            state, "actionsSuppressedReason", "detail.state.actionsSuppressedReason", limit=None
-        )[:_MAX_TEXT],
+        actions_suppressed_by=_suppression_kind(state.get("actionsSuppressedBy")),
+        actions_suppressed_reason=_shown_text(state.get("actionsSuppressedReason")),
     )
+
+
+def _suppression_kind(value: object) -> str | None:
+    """``actionsSuppressedBy``: any value means suppressed (as any ``muteDetail`` means muted), never refused."""
+    if not value:
+        return None
+    return value[:_MAX_SUPPRESSION_KIND] if isinstance(value, str) else "(unreadable)"
+
+
+def _shown_text(value: object) -> str:
+    return value[:_MAX_TEXT] if isinstance(value, str) else ""
 
 
 def _parse_refresh(event: dict[str, Any], detail_type: str) -> RefreshTrigger:
@@ -329,15 +335,27 @@ def _tags(detail: Mapping[str, Any]) -> Mapping[str, str] | None:
 
 
 def _mute(detail: Mapping[str, Any]) -> MuteFacts | None:
-    """``detail.muteDetail``: refused when malformed, since a mute that cannot be read cannot be honoured."""
+    """``detail.muteDetail``, read leniently: its presence is what says the alarm is muted.
+
+    AWS documents one example of it. A shape that drifts from it must neither reject
+    the whole event (and with it every rollback by muted alarms, even where the
+    operator chose to act on them) nor lift the mute: the alarm stays muted, with the
+    problem named, and no window (so no end to wait for).
+    """
     if detail.get("muteDetail") is None:
         return None
-    mute = _object(detail, "muteDetail", "detail.muteDetail")
-    return MuteFacts(
-        rule_arn=_text(mute, "mutedByArn", "detail.muteDetail.mutedByArn", limit=_MAX_RULE_ARN),
-        window_start=_optional_timestamp(mute, "muteWindowStart", "detail.muteDetail.muteWindowStart"),
-        window_end=_optional_timestamp(mute, "muteWindowEnd", "detail.muteDetail.muteWindowEnd"),
-    )
+    try:
+        mute = _object(detail, "muteDetail", "detail.muteDetail")
+        return MuteFacts(
+            rule_arn=_text(mute, "mutedByArn", "detail.muteDetail.mutedByArn", limit=_MAX_RULE_ARN),
+            window_start=_optional_timestamp(mute, "muteWindowStart", "detail.muteDetail.muteWindowStart"),
+            window_end=_optional_timestamp(mute, "muteWindowEnd", "detail.muteDetail.muteWindowEnd"),
+        )
+    except InvalidEventError as unreadable:
+        raw = detail.get("muteDetail")
+        arn = raw.get("mutedByArn") if isinstance(raw, dict) else None
+        readable_arn = arn if isinstance(arn, str) and len(arn) <= _MAX_RULE_ARN else ""
+        return MuteFacts(rule_arn=readable_arn, problem=f"{unreadable.field}: {unreadable.problem}")
 
 
 def _optional_timestamp(container: Mapping[str, Any], key: str, path: str) -> datetime | None:

@@ -116,11 +116,13 @@ class MuteFacts:
     #: The mute window, when CloudWatch says (alarm events do; ListAlarmMuteRules does not).
     window_start: datetime | None = None
     window_end: datetime | None = None
+    #: Why an event's ``muteDetail`` could not be read in full; the alarm still counts as muted.
+    problem: str | None = None
 
     @property
     def rule_name(self) -> str:
         """``arn:aws:cloudwatch:<region>:<account>:alarm-mute-rule:<name>`` -> ``<name>``."""
-        return self.rule_arn.split(":alarm-mute-rule:", 1)[-1]
+        return self.rule_arn.split(":alarm-mute-rule:", 1)[-1] or "(unreadable)"
 
     def mutes_at(self, moment: datetime) -> bool:
         """Whether the window still covers ``moment``; an event handled after the window ends is not muted.
@@ -135,4 +137,6 @@ class MuteFacts:
             described["windowStart"] = self.window_start.isoformat()
         if self.window_end is not None:
             described["windowEnd"] = self.window_end.isoformat()
+        if self.problem is not None:
+            described["problem"] = self.problem
         return described

@@ -87,18 +87,73 @@ def test_an_event_handled_after_its_mute_window_ended_acts(world: World) -> None
     start_refresh(world.autoscaling, world.fleet(GROUP))
     at = world.refresh_started_at() + timedelta(seconds=30)
     make_alarm(world.cloudwatch, "web-prod-5xx", group=GROUP, at=at)
+
+    # When it is handled now, the alarm still in ALARM and no rule muting it
+    result = invoke(alarm_event("web-prod-5xx", at=at, mute_detail=_ended_mute(), tags={GROUP_TAG: GROUP}))
+
+    # Then the alarm's actions would run again, and so does the rollback
+    assert result["outcome"] == "ROLLBACK_STARTED"
+
+
+def _ended_mute(rule: str = "last-night") -> dict[str, str]:
+    """A muteDetail whose window ended an hour ago (the event is handled late, say after retries)."""
     now = datetime.now(UTC)
-    ended = {
-        "mutedByArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:last-night",
+    return {
+        "mutedByArn": f"arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:{rule}",
         "muteWindowStart": cloudwatch_time(now - timedelta(hours=3)),
         "muteWindowEnd": cloudwatch_time(now - timedelta(hours=1)),
     }
 
-    # When it is handled now
-    result = invoke(alarm_event("web-prod-5xx", at=at, mute_detail=ended, tags={GROUP_TAG: GROUP}))
 
-    # Then the alarm's actions would run again, and so does the rollback
-    assert result["outcome"] == "ROLLBACK_STARTED"
+def test_a_late_muted_event_whose_alarm_recovered_does_not_act(world: World) -> None:
+    # Given a refresh, and an alarm that went to ALARM while muted and back to OK before its window ended
+    start_refresh(world.autoscaling, world.fleet(GROUP))
+    at = world.refresh_started_at() + timedelta(seconds=30)
+    make_alarm(world.cloudwatch, "web-prod-5xx", group=GROUP, state="OK", at=at + timedelta(minutes=1))
+
+    # When the muted ALARM event is handled after the window ended
+    result = invoke(alarm_event("web-prod-5xx", at=at, mute_detail=_ended_mute(), tags={GROUP_TAG: GROUP}))
+
+    # Then nothing happens: CloudWatch runs held-back actions only for an alarm still in ALARM
+    assert (result["outcome"], result["reason"]) == ("SKIPPED", "not-alarm-state")
+    assert "now OK" in result["summary"]
+    assert world.mutating_calls() == []
+
+
+def test_a_late_muted_event_whose_alarm_another_rule_mutes_now_does_not_act(world: World) -> None:
+    # Given an alarm in ALARM, muted when it fired by a window that has ended, and muted now by another rule
+    start_refresh(world.autoscaling, world.fleet(GROUP))
+    at = world.refresh_started_at() + timedelta(seconds=30)
+    make_alarm(world.cloudwatch, "web-prod-5xx", group=GROUP, at=at)
+    _maintenance(world, "web-prod-5xx", name="second-window")
+
+    # When the late event is handled
+    result = invoke(alarm_event("web-prod-5xx", at=at, mute_detail=_ended_mute(), tags={GROUP_TAG: GROUP}))
+
+    # Then the rule muting it now holds it back, and is named
+    assert (result["outcome"], result["reason"]) == ("SKIPPED", "alarm-muted")
+    assert result["details"]["mutedBy"]["ruleName"] == "second-window"
+    assert world.mutating_calls() == []
+
+
+@pytest.mark.parametrize(("setting", "outcome"), [("ignore", "SKIPPED"), ("rollback", "ROLLBACK_STARTED")])
+def test_an_unreadable_mute_detail_mutes_unless_the_operator_acts_on_muted_alarms(
+    configure: Any, setting: str, outcome: str
+) -> None:
+    # Given a muted alarm event whose muteDetail drifted from the documented shape
+    world = configure(MUTED_ALARM_ACTION=setting)
+    start_refresh(world.autoscaling, world.fleet(GROUP))
+    at = world.refresh_started_at() + timedelta(seconds=30)
+    make_alarm(world.cloudwatch, "web-prod-5xx", group=GROUP, at=at)
+    event = alarm_event("web-prod-5xx", at=at, tags={GROUP_TAG: GROUP})
+    event["detail"]["muteDetail"] = {"mutedBy": "maintenance"}
+
+    # When it is handled
+    result = invoke(event)
+
+    # Then it is neither refused nor taken as unmuted: muted, with the problem named, unless muted alarms act anyway
+    assert result["outcome"] == outcome
+    assert "mutedByArn" in result["details"]["mutedBy"]["problem"]
 
 
 @pytest.mark.parametrize("kind", ["Alarm", "WaitPeriod", "ExtensionPeriod"])

@@ -325,3 +325,30 @@ def test_lifecycle_severity(event_type: RefreshEventType, warnings: list[str], s
 )
 def test_started_warnings(current: RefreshFacts, alarms: int, count: int) -> None:
     assert len(rules.started_warnings(current, alarms)) == count
+
+
+def test_a_late_muted_event_is_rechecked_only_when_its_window_ended_and_mutes_matter() -> None:
+    window = replace(MUTE, window_start=STARTED, window_end=STARTED + timedelta(hours=1))
+    after = STARTED + timedelta(hours=2)
+    assert rules.mute_window_ended(window, after, MutedAlarmAction.IGNORE)
+    assert not rules.mute_window_ended(window, STARTED, MutedAlarmAction.IGNORE)
+    assert not rules.mute_window_ended(window, after, MutedAlarmAction.ROLLBACK)
+    assert not rules.mute_window_ended(None, after, MutedAlarmAction.IGNORE)
+    # A mute whose end is unknown (an unreadable muteDetail) never ends by itself
+    assert not rules.mute_window_ended(MUTE, after, MutedAlarmAction.IGNORE)
+
+
+@pytest.mark.parametrize(
+    ("current_state", "current_mute", "expected"),
+    [
+        ("ALARM", None, None),
+        ("OK", None, rules.NOT_ALARM_STATE),
+        (None, None, rules.NOT_ALARM_STATE),  # deleted since
+        ("ALARM", MUTE, rules.ALARM_MUTED),  # another rule mutes it now
+    ],
+)
+def test_a_late_muted_event_acts_only_as_cloudwatch_would_now(
+    current_state: str | None, current_mute: MuteFacts | None, expected: str | None
+) -> None:
+    decision = rules.after_mute_window("ALARM", current_state, current_mute)
+    assert decision == (None if expected is None else Decision(Verdict.SKIP, expected))
