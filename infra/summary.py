@@ -70,6 +70,19 @@ def _rollback_rights(template: dict[str, Any], role: dict[str, Any]) -> str:
     return "; ".join(_condition_text(statement.get("Condition", {})) for statement in granting)
 
 
+def _muted_alarms(template: dict[str, Any], role: dict[str, Any], setting: str) -> str:
+    """What a muted alarm does, and whether the role may read mute rules (it must exactly when they are honoured)."""
+    reads = any(
+        "cloudwatch:ListAlarmMuteRules" in _as_list(statement["Action"])
+        for policy in _resources(template, "AWS::IAM::Policy")
+        if role in policy["Properties"].get("Roles", [])
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    )
+    right = "ListAlarmMuteRules in the role" if reads else "no ListAlarmMuteRules in the role"
+    meaning = "honoured: not acted on" if setting == "ignore" else "acted on anyway"
+    return f"{meaning} ({right})"
+
+
 def _condition_text(condition: dict[str, dict[str, Any]]) -> str:
     if not condition:
         return "on any group"
@@ -121,6 +134,14 @@ def summarise(template: dict[str, Any]) -> list[tuple[str, str]]:
         ("Failed-events retention (days)", str(queue["Properties"]["MessageRetentionPeriod"] // 86400)),
         ("Log retention (days)", str(log_groups[0]["Properties"]["RetentionInDays"])),
         ("Alarm states acted on", ", ".join(alarm_rule["EventPattern"]["detail"]["state"]["value"])),
+        (
+            "Muted alarms",
+            _muted_alarms(
+                template,
+                {"Ref": props["Role"]["Fn::GetAtt"][0]},
+                props["Environment"]["Variables"]["MUTED_ALARM_ACTION"],
+            ),
+        ),
         ("Instance-refresh detail-types", str(len(refresh_rule["EventPattern"]["detail-type"]))),
         (
             "Self-alarms (threshold / period s)",

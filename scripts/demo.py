@@ -139,9 +139,14 @@ class StackTemplate:
         return found[0]
 
 
+#: Part of the cache key: raised when the way the demo synthesizes changes, so no
+#: template cached the old way is used (2: cdk.json's context is read, as the CLI would).
+TEMPLATE_RECIPE = "2"
+
+
 def template_key() -> str:
     """A hash of everything the template is built from, so a stale cache is never used."""
-    digest = hashlib.sha256(package_version("aws-cdk-lib").encode())
+    digest = hashlib.sha256(f"{package_version('aws-cdk-lib')} recipe {TEMPLATE_RECIPE}".encode())
     for pattern in TEMPLATE_INPUTS:
         for path in sorted(REPO_ROOT.glob(pattern)):
             digest.update(path.relative_to(REPO_ROOT).as_posix().encode())
@@ -165,7 +170,7 @@ def load_template() -> StackTemplate:
     return StackTemplate(template["Resources"], f"synthesized now in {time.monotonic() - started:.1f} s, cached")
 
 
-_SYNTH_WITH_TEST_HELPER = """
+_SYNTH_WITH_DEVKIT = """
 import json, sys
 from pathlib import Path
 from devkit.template.synth import synth_template
@@ -175,23 +180,20 @@ out = Path(sys.argv[1])
 
 
 def synthesize() -> dict[str, Any]:
-    """Run the CDK app in a child process (jsii starts Node; the demo need not keep it)."""
+    """Run the CDK app in a child process (jsii starts Node; the demo need not keep it).
+
+    Through devkit's synth, as the tests do: it reads cdk.json's context, as the CDK
+    CLI would (``python app.py`` alone reads none, so every option would silently take
+    its default), and pins the emulator's account and region, so ARNs are literal.
+    """
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_DISABLE_VERSION_CHECK": "1"}
     with tempfile.TemporaryDirectory(prefix="auto-rollback-synth-") as outdir:
-        # The tests' helper pins the emulator's account and region, so ARNs are literal.
-        if (REPO_ROOT / "tests" / "infra" / "synth.py").is_file():
-            command = [sys.executable, "-c", _SYNTH_WITH_TEST_HELPER, outdir]
-        else:
-            command = [sys.executable, "app.py"]
-            env["CDK_OUTDIR"] = outdir
+        command = [sys.executable, "-c", _SYNTH_WITH_DEVKIT, outdir]
         done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             tail = "\n".join(done.stderr.strip().splitlines()[-15:])
             raise DemoError(f"could not synthesize the CDK app (exit {done.returncode}):\n{tail}")
-        written = sorted(Path(outdir).glob("demo-template.json")) or sorted(Path(outdir).glob("*.template.json"))
-        if len(written) != 1:
-            raise DemoError(f"expected one stack template from the CDK app, found {len(written)}")
-        template: dict[str, Any] = json.loads(written[0].read_text())
+        template: dict[str, Any] = json.loads((Path(outdir) / "demo-template.json").read_text())
         return template
 
 
@@ -444,7 +446,7 @@ class Demo:
         self.timeline.say(
             f"provisioned {len(fleet)} groups, each on v{RUNNING.version} of its own launch template: {releases}",
             *(self._describe(group) for group in fleet),
-            "* moto has no PutCompositeAlarm: the composite alarm exists only as the events it sends",
+            "* the composite alarm is not created: it exists only as the events the demo sends for it",
         )
 
     def add_group(self, group: GroupPlan) -> None:
@@ -1159,9 +1161,23 @@ def _restamp(event: Any) -> None:
     now = datetime.now(UTC)
     if "time" in event:
         event["time"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    state = event.get("detail", {}).get("state") if isinstance(event.get("detail"), dict) else None
+    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    state = detail.get("state")
+    moved = None
     if isinstance(state, dict) and "timestamp" in state:
+        try:
+            moved = now - datetime.fromisoformat(state["timestamp"])
+        except (TypeError, ValueError):
+            moved = None
         state["timestamp"] = cloudwatch_time(now)
+    mute = detail.get("muteDetail")
+    if isinstance(mute, dict) and moved is not None:
+        # The mute window moves with the state change it muted, so a muted sample stays muted.
+        for key in ("muteWindowStart", "muteWindowEnd"):
+            try:
+                mute[key] = cloudwatch_time(datetime.fromisoformat(mute[key]) + moved)
+            except (KeyError, TypeError, ValueError):
+                continue
 
 
 # --------------------------------------------------------------------------- command line

@@ -59,7 +59,7 @@ def test_alarm_linked_by_group_prefix_with_spaces_in_its_name(world: World) -> N
 
 @pytest.mark.parametrize("tags", [None, {"auto-rollback:group": "web-prod"}], ids=["by-prefix", "by-tag"])
 def test_composite_alarm_rolls_back(world: World, tags: dict[str, str] | None) -> None:
-    # moto has no PutCompositeAlarm, so the composite alarm exists only in its event.
+    # The composite alarm is not created here: it exists only in its event.
     start_refresh(world.autoscaling, world.fleet("web-prod", tags={"auto-rollback:alarm-prefix": "web-prod "}))
     result = invoke(alarm_event("web-prod health" if tags is None else "health", composite=True, tags=tags))
     assert result["outcome"] == "ROLLBACK_STARTED"

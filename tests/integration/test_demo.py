@@ -111,6 +111,22 @@ def test_an_alarm_event_file_goes_through_the_rules_to_a_rollback(tmp_path: Path
     assert outcome["published"] == ["ROLLBACK_STARTED"]
 
 
+def test_a_muted_sample_stays_muted_when_restamped(tmp_path: Path) -> None:
+    # Given AWS's muted sample event (window in January 2026), renamed to a fleet alarm
+    event = json.loads((EVENTS_DIR / "alarm-metric-muted.json").read_text())
+    event["detail"]["alarmName"] = "web-prod-5xx"
+    event["resources"] = ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-prod-5xx"]
+    event_file = tmp_path / "muted.json"
+    event_file.write_text(json.dumps(event))
+    # When it is invoked with its times moved to now
+    done = run_demo("--invoke", str(event_file), "--restamp", "--json")
+    # Then its mute window moved with them: still muted, nothing changed or published
+    assert done.returncode == 0, explained(done)
+    [result] = as_json(done)["results"]
+    assert (result["outcome"], result["reason"]) == ("SKIPPED", "alarm-muted")
+    assert as_json(done)["published"] == []
+
+
 def test_an_event_no_rule_matches_never_reaches_the_function() -> None:
     done = run_demo("--invoke", str(EVENTS_DIR / "unrelated-instance-launch.json"), "--json")
     assert done.returncode == 0, explained(done)
@@ -125,3 +141,17 @@ def test_list_and_unknown_scenario() -> None:
     unknown = run_demo("--scenario", "no-such-thing")
     assert unknown.returncode == 2
     assert "unknown scenario no-such-thing" in unknown.stderr
+
+
+def test_the_demo_deploys_the_template_cdk_json_describes(tmp_path: Path) -> None:
+    # Given the template the tests check (cdk.json's context, as the CDK CLI passes it to the app)
+    from devkit.template.synth import synth_template
+    from scripts.demo import synthesize
+
+    expected = synth_template(tmp_path)
+
+    # When the demo synthesizes the stack it deploys on the emulator
+    demo_template = synthesize()
+
+    # Then it is the same template: cdk.json's options and feature flags reach the demo too
+    assert demo_template["Resources"] == expected["Resources"]
