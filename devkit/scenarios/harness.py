@@ -120,14 +120,17 @@ class Deployment:
 @contextmanager
 def configured(environment: Mapping[str, str]) -> Iterator[None]:
     """Give the function this environment, as a fresh Lambda container would get it."""
+    from auto_rollback.aws import aws_session
     from auto_rollback.handler import get_service
 
     with patched_environ(environment):
         get_service.cache_clear()
+        aws_session.cache_clear()  # a new container builds its own session (credentials, endpoint)
         try:
             yield
         finally:
             get_service.cache_clear()
+            aws_session.cache_clear()
 
 
 def invoke(event: Any, *, timeout_seconds: float = 60.0) -> dict[str, Any]:

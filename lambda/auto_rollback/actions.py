@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -38,7 +37,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auto_rollback.aws import CLIENT_CONFIG, AwsGateway, error_code
+from auto_rollback.aws import CLIENT_CONFIG, AwsGateway, aws_session, error_code
 from auto_rollback.notification import Notifier
 from auto_rollback.observability import logger
 from auto_rollback.outcomes import PUBLISHED_OUTCOMES, Outcome, Result, Severity
@@ -106,7 +105,7 @@ class ExactlyOnceActions:
         self._config = IdempotencyConfig(expires_after_seconds=RECORD_TTL_SECONDS, response_hook=_mark_replayed)
         # One client for both records, with the same timeouts and retries as every other call (and one
         # place for tests to inject faults).
-        self.dynamodb: DynamoDBClient = dynamodb or boto3.client("dynamodb", config=CLIENT_CONFIG)
+        self.dynamodb: DynamoDBClient = dynamodb or aws_session().client("dynamodb", config=CLIENT_CONFIG)
         # One persistence layer per decorated function (Powertools keeps per-function state in it).
         self._action_store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=self.dynamodb)
         # Configured up front, with the name the decorator would use, so that replay() can read

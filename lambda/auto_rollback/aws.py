@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -73,8 +74,13 @@ TRANSIENT_ERRORS = frozenset(
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 
 
+@cache
 def aws_session() -> boto3.Session:
-    """A boto3 session whose clients use the shipped service models where there is one."""
+    """The one boto3 session of the container, whose clients use the shipped service models first.
+
+    Every client the function makes comes from it: a session loads AWS's endpoint
+    data, which a second one would load again (cold start, memory).
+    """
     core = botocore.session.get_session()
     core.set_config_variable("data_path", str(MODELS_DIR))
     return boto3.Session(botocore_session=core)

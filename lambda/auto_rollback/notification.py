@@ -18,9 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import boto3
-
-from auto_rollback.aws import CLIENT_CONFIG
+from auto_rollback.aws import CLIENT_CONFIG, aws_session
 from auto_rollback.outcomes import Result
 
 if TYPE_CHECKING:
@@ -100,7 +98,7 @@ class Notifier:
         self.topic_arn = topic_arn
         self.account = account
         self.region = region
-        self.sns: SNSClient = sns or boto3.client("sns", config=CLIENT_CONFIG)
+        self.sns: SNSClient = sns or aws_session().client("sns", config=CLIENT_CONFIG)
 
     def publish(self, result: Result) -> str:
         """Publish one result; returns the SNS message id. Raises when SNS refuses."""
