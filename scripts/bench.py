@@ -144,9 +144,9 @@ class CallRecorder:
     """Records the AWS calls made on the recording thread, with a botocore event hook.
 
     The hook is added to botocore's built-in handlers, so every botocore session
-    created afterwards carries it: the function's clients come from boto3's
-    default session, but Powertools' idempotency layer builds its DynamoDB client
-    from a session of its own. ``before-parameter-build`` fires once per API call
+    created afterwards carries it: the function's clients come from its own
+    session (``auto_rollback.aws.aws_session``, rebuilt with each new container by
+    ``configured``), the baseline's from boto3's default session. ``before-parameter-build`` fires once per API call
     (retries are not new calls) with the caller's parameters, which the overhead
     baseline replays. Calls made by other threads (moto's server runs in this
     process) are ignored.

@@ -23,6 +23,7 @@ Run ``python -m scripts.demo --help`` for the options.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import io
 import json
@@ -175,7 +176,7 @@ import json, sys
 from pathlib import Path
 from devkit.template.synth import synth_template
 out = Path(sys.argv[1])
-(out / "demo-template.json").write_text(json.dumps(synth_template(out)))
+(out / "demo-template.json").write_text(json.dumps(synth_template(out, region="us-east-1")))
 """
 
 
@@ -1163,21 +1164,30 @@ def _restamp(event: Any) -> None:
         event["time"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
     state = detail.get("state")
-    moved = None
+    muted_at = None
     if isinstance(state, dict) and "timestamp" in state:
-        try:
-            moved = now - datetime.fromisoformat(state["timestamp"])
-        except (TypeError, ValueError):
-            moved = None
+        with contextlib.suppress(TypeError, ValueError):
+            muted_at = datetime.fromisoformat(state["timestamp"])
         state["timestamp"] = cloudwatch_time(now)
     mute = detail.get("muteDetail")
-    if isinstance(mute, dict) and moved is not None:
-        # The mute window moves with the state change it muted, so a muted sample stays muted.
-        for key in ("muteWindowStart", "muteWindowEnd"):
-            try:
-                mute[key] = cloudwatch_time(datetime.fromisoformat(mute[key]) + moved)
-            except (KeyError, TypeError, ValueError):
-                continue
+    if isinstance(mute, dict) and muted_at is not None:
+        _restamp_mute(mute, muted_at, now)
+
+
+def _restamp_mute(mute: dict[str, Any], muted_at: datetime, now: datetime) -> None:
+    """Put the mute window around ``now``, as it was around ``muted_at``, keeping its length.
+
+    AWS's own sample has a window years away from its state change; then the state
+    change is put at the window's start, so a restamped muted event is muted now.
+    """
+    try:
+        start = datetime.fromisoformat(mute["muteWindowStart"])
+        end = datetime.fromisoformat(mute["muteWindowEnd"])
+    except (KeyError, TypeError, ValueError):
+        return
+    into = muted_at - start if start <= muted_at < end else timedelta(0)
+    mute["muteWindowStart"] = cloudwatch_time(now - into)
+    mute["muteWindowEnd"] = cloudwatch_time(now - into + (end - start))
 
 
 # --------------------------------------------------------------------------- command line

@@ -36,6 +36,23 @@ def stripped(value: Any) -> Any:
     return value
 
 
+#: The one wire protocol the shipped CloudWatch model declares. botocore's own model lists
+#: smithy-rpc-v2-cbor, json and query, and botocore 1.44 picks json; but a botocore
+#: older than protocol selection reads only ``protocol`` (smithy-rpc-v2-cbor, which it
+#: cannot speak, so every CloudWatch call would fail), and some releases ranked CBOR
+#: first. Declaring json alone makes every botocore speak what 1.44 speaks and the
+#: tests exercise (CloudWatch's JSON protocol, with query-compatible error codes).
+PROTOCOL = "json"
+
+
+def single_protocol(model: dict[str, Any]) -> dict[str, Any]:
+    """The model with ``protocol`` and ``protocols`` both naming :data:`PROTOCOL` (which it must support)."""
+    metadata = model.get("metadata", {})
+    if PROTOCOL not in metadata.get("protocols", [metadata.get("protocol")]):
+        raise SystemExit(f"the pinned model no longer offers the {PROTOCOL} protocol: {metadata}")
+    return {**model, "metadata": {**metadata, "protocol": PROTOCOL, "protocols": [PROTOCOL]}}
+
+
 def expected_files() -> dict[Path, str]:
     """What the models directory must hold: the pinned botocore's models, minified and without documentation."""
     # Only botocore's own data: never a copy on AWS_DATA_PATH or in ~/.aws/models.
@@ -45,6 +62,8 @@ def expected_files() -> dict[Path, str]:
     for service, version, kinds in SHIPPED:
         for kind in kinds:
             model = loader.load_service_model(service, kind, api_version=version)
+            if kind == "service-2":
+                model = single_protocol(model)
             text = json.dumps(stripped(model), separators=(",", ":"), sort_keys=True) + "\n"
             files[MODELS_DIR / service / version / f"{kind}.json"] = text
     return files

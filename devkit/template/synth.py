@@ -51,10 +51,19 @@ def build(
     return app, stacks
 
 
-def synth_template(outdir: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The CloudFormation template of the single stack, as a dict (written to ``outdir``)."""
+def synth_template(
+    outdir: Path, overrides: Mapping[str, Any] | None = None, *, region: str | None = None
+) -> dict[str, Any]:
+    """The CloudFormation template of the single stack, as a dict (written to ``outdir``).
+
+    With ``region``, the stack for that region when cdk.json lists several (or the
+    first listed, when none is there); without it, the app must make exactly one.
+    """
     app, stacks = build(outdir, overrides)
     assembly = app.synth()
-    (stack,) = stacks
+    if region is None:
+        (stack,) = stacks
+    else:
+        stack = next((candidate for candidate in stacks if candidate.region == region), stacks[0])
     template: dict[str, Any] = assembly.get_stack_by_name(stack.stack_name).template
     return template

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,11 +121,14 @@ def test_a_muted_sample_stays_muted_when_restamped(tmp_path: Path) -> None:
     event_file.write_text(json.dumps(event))
     # When it is invoked with its times moved to now
     done = run_demo("--invoke", str(event_file), "--restamp", "--json")
-    # Then its mute window moved with them: still muted, nothing changed or published
+    # Then its mute window moved with them, around the state change: still muted, nothing changed or published
     assert done.returncode == 0, explained(done)
     [result] = as_json(done)["results"]
     assert (result["outcome"], result["reason"]) == ("SKIPPED", "alarm-muted")
     assert as_json(done)["published"] == []
+    window = result["details"]["mutedBy"]
+    changed_at = datetime.fromisoformat(result["trigger"]["stateChangedAt"])
+    assert datetime.fromisoformat(window["windowStart"]) <= changed_at < datetime.fromisoformat(window["windowEnd"])
 
 
 def test_an_event_no_rule_matches_never_reaches_the_function() -> None:
@@ -155,3 +159,20 @@ def test_the_demo_deploys_the_template_cdk_json_describes(tmp_path: Path) -> Non
 
     # Then it is the same template: cdk.json's options and feature flags reach the demo too
     assert demo_template["Resources"] == expected["Resources"]
+
+
+def test_with_several_regions_the_demo_deploys_the_emulators_region(tmp_path: Path) -> None:
+    # Given a configuration that lists two regions (one stack each)
+    from devkit.template.synth import synth_template
+
+    # When the template is taken for the emulator's region, as the demo does
+    template = synth_template(tmp_path, {"regions": ["eu-west-1", "us-east-1"]}, region="us-east-1")
+
+    # Then it is that region's stack, not a failure to choose
+    layers = [
+        layer
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+        for layer in resource["Properties"].get("Layers", [])
+    ]
+    assert layers and all(":us-east-1:" in str(layer) for layer in layers), layers

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from auto_rollback.aws import MODELS_DIR, aws_session
 from scripts import models
 
 
@@ -14,3 +17,13 @@ def test_the_shipped_models_are_the_pinned_botocores_without_documentation() -> 
 def test_stripping_keeps_everything_but_documentation() -> None:
     shape = {"type": "structure", "documentation": "<p>x</p>", "members": {"A": {"shape": "S", "documentation": "y"}}}
     assert models.stripped(shape) == {"type": "structure", "members": {"A": {"shape": "S"}}}
+
+
+def test_the_shipped_model_declares_one_protocol_that_every_botocore_speaks_alike() -> None:
+    # Given the shipped CloudWatch model (botocore's own lists smithy-rpc-v2-cbor first, which a botocore
+    # older than protocol selection would take from "protocol" and fail to speak on every call)
+    metadata = json.loads((MODELS_DIR / "cloudwatch" / "2010-08-01" / "service-2.json").read_text())["metadata"]
+    # Then it names json alone, in both fields, and the function's client speaks json, as the tests do
+    assert (metadata["protocol"], metadata["protocols"]) == ("json", ["json"])
+    client = aws_session().client("cloudwatch", region_name="us-east-1")
+    assert client.meta.service_model.resolved_protocol == "json"
