@@ -141,22 +141,17 @@ class _Clock:
 _CLOCK = _Clock()
 
 
-def _ms(moment: datetime) -> datetime:
-    """``moment`` in UTC, truncated to CloudWatch's millisecond precision."""
+def milliseconds(moment: datetime) -> datetime:
+    """``moment`` (timezone-aware) in UTC, truncated to the millisecond, as CloudWatch keeps every time."""
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
     moment = moment.astimezone(UTC)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def milliseconds(moment: datetime) -> datetime:
-    """``moment`` (timezone-aware) in UTC, truncated to the millisecond, as CloudWatch keeps every time."""
-    return _ms(moment)
-
-
 def now() -> datetime:
     """The emulator's clock, to the millisecond: the wall clock unless :func:`set_clock` stopped it."""
-    return _ms(_CLOCK.stopped_at or datetime.now(UTC))
+    return milliseconds(_CLOCK.stopped_at or datetime.now(UTC))
 
 
 # --------------------------------------------------------------------------- the model's constraints
@@ -794,7 +789,7 @@ def set_clock(moment: datetime | None) -> None:
     reads this clock: StateUpdatedTimestamp, mute rule statuses, composite alarms'
     suppression. A test of a status that changes with time sets each instant it needs.
     """
-    _CLOCK.stopped_at = None if moment is None else _ms(moment)
+    _CLOCK.stopped_at = None if moment is None else milliseconds(moment)
 
 
 def set_state(
@@ -818,8 +813,8 @@ def set_state(
     """
     if value not in STATE_VALUES:
         raise ValueError(f"{value!r} is not an alarm state; expected one of {sorted(STATE_VALUES)}")
-    transitioned = _ms(transitioned_at)
-    updated = _ms(updated_at) if updated_at is not None else transitioned
+    transitioned = milliseconds(transitioned_at)
+    updated = milliseconds(updated_at) if updated_at is not None else transitioned
     if updated < transitioned:
         raise ValueError("updated_at must not precede transitioned_at")
     with _LOCK:
@@ -849,7 +844,7 @@ def suppression(
     have now. None when the alarm's actions are not suppressed (including any alarm
     that is not a composite alarm with an ActionsSuppressor, or is not in ALARM).
     """
-    moment = _ms(at)
+    moment = milliseconds(at)
     with _LOCK:
         backend = cloudwatch_backends[account_id][region]
         alarm = backend.alarms.get(alarm_name)

@@ -74,6 +74,7 @@ from devkit.aws.cloudwatch_api import (
     check_input,
 )
 from devkit.aws.patch import install_handlers
+from devkit.scenarios.events import cloudwatch_time  # the one formatter of event timestamps
 
 SCHEDULED, ACTIVE, EXPIRED = "SCHEDULED", "ACTIVE", "EXPIRED"
 ONE_TIME, RECURRING = "ONE_TIME", "RECURRING"
@@ -475,12 +476,6 @@ def set_quota(limit: int | None, *, account_id: str = DEFAULT_ACCOUNT_ID, region
         setattr(cloudwatch_backends[account_id][region], _QUOTA_ATTRIBUTE, limit)
 
 
-def event_time(moment: datetime) -> str:
-    """CloudWatch's event timestamp format: 2026-01-01T10:00:00.000+0000."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
-
-
 def mute_detail(
     alarm_name: str,
     at: datetime,
@@ -506,4 +501,4 @@ def mute_detail(
     if not windows:
         return None
     (start, end), rule = max(windows, key=lambda found: found[0][1])
-    return {"mutedByArn": rule.arn, "muteWindowStart": event_time(start), "muteWindowEnd": event_time(end)}
+    return {"mutedByArn": rule.arn, "muteWindowStart": cloudwatch_time(start), "muteWindowEnd": cloudwatch_time(end)}

@@ -149,12 +149,7 @@ class AwsGateway:
         """Alarms of every kind now in ALARM that entered ALARM at or after ``changed_since``."""
         paginator = self.cloudwatch.get_paginator("describe_alarms")
         for page in paginator.paginate(StateValue="ALARM", AlarmTypes=ALARM_TYPES):
-            alarms: list[Any] = [
-                *page.get("MetricAlarms", []),
-                *page.get("CompositeAlarms", []),
-                *page.get("LogAlarms", []),
-            ]
-            for alarm in alarms:
+            for alarm in _alarms_of(page):
                 changed_at = _state_changed_at(alarm)
                 if changed_since is None or changed_at >= changed_since:
                     yield AlarmFacts(
@@ -170,12 +165,7 @@ class AwsGateway:
 
     def alarm_state(self, alarm_name: str) -> str | None:
         """The alarm's state now (any kind of alarm), or None if it no longer exists."""
-        response = self.cloudwatch.describe_alarms(AlarmNames=[alarm_name], AlarmTypes=ALARM_TYPES)
-        alarms: list[Any] = [
-            *response.get("MetricAlarms", []),
-            *response.get("CompositeAlarms", []),
-            *response.get("LogAlarms", []),
-        ]
+        alarms = _alarms_of(self.cloudwatch.describe_alarms(AlarmNames=[alarm_name], AlarmTypes=ALARM_TYPES))
         return str(alarms[0]["StateValue"]) if alarms else None
 
     def active_mute(self, alarm_name: str) -> MuteFacts | None:
@@ -206,11 +196,8 @@ class AwsGateway:
         """How many alarms (any state, any kind, first page only) have a name starting with ``prefix``."""
         if len(prefix) > MAX_ALARM_NAME:  # a tag value may be 256 long; AWS refuses such a prefix
             return 0
-        response = self.cloudwatch.describe_alarms(AlarmNamePrefix=prefix, AlarmTypes=ALARM_TYPES, MaxRecords=100)
-        return (
-            len(response.get("MetricAlarms", []))
-            + len(response.get("CompositeAlarms", []))
-            + len(response.get("LogAlarms", []))
+        return len(
+            _alarms_of(self.cloudwatch.describe_alarms(AlarmNamePrefix=prefix, AlarmTypes=ALARM_TYPES, MaxRecords=100))
         )
 
     # --- writes --------------------------------------------------------------------------------------------
@@ -248,6 +235,11 @@ def _backoff_delays(base: float = 0.2, cap: float = 5.0) -> Iterator[float]:
     while True:
         yield random.uniform(0, min(cap, base * 2**attempt))  # noqa: S311 - jitter, not cryptography
         attempt += 1
+
+
+def _alarms_of(response: Any) -> list[Any]:
+    """Every alarm in a DescribeAlarms answer, whatever its kind (each kind has its own list)."""
+    return [*response.get("MetricAlarms", []), *response.get("CompositeAlarms", []), *response.get("LogAlarms", [])]
 
 
 def _state_changed_at(alarm: Any) -> datetime:

@@ -282,6 +282,16 @@ def test_a_checkpoint_finds_a_log_alarm(world: World) -> None:
     assert result["details"]["firingAlarm"]["alarmName"] == "web-prod errors in logs"
 
 
+def test_a_prefix_linked_log_alarm_counts_for_the_started_warning(world: World) -> None:
+    # Given a group whose only prefix-linked alarm is a log alarm
+    refresh_id = start_refresh(world.autoscaling, world.fleet(GROUP, tags={"auto-rollback:alarm-prefix": "web-prod "}))
+    make_log_alarm(world.cloudwatch, "web-prod errors in logs", state="OK")
+    # When the refresh starts, then no "no alarm is linked" warning is given
+    result = invoke(refresh_event("started", GROUP, refresh_id))
+    assert (result["outcome"], result["reason"]) == ("NOTIFIED", "refresh-started")
+    assert "details" not in result
+
+
 def test_a_mute_that_cannot_be_read_fails_the_checkpoint_rather_than_guess(world: World) -> None:
     # Given a linked alarm in ALARM, and ListAlarmMuteRules denied
     refresh_id = start_refresh(world.autoscaling, world.fleet(GROUP))
