@@ -16,6 +16,8 @@ from contextlib import contextmanager
 import requests
 from moto.server import ThreadedMotoServer
 
+from devkit.aws import rate_model
+
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 
@@ -52,6 +54,13 @@ class AwsEmulator:
 
     def start(self) -> AwsEmulator:
         self._server.start()
+        # AWS throttles per account, whoever calls, so the rate model sits in the server, in front of moto.
+        # moto builds its WSGI app inside the server thread (ThreadedMotoServer._server_entry) and offers no
+        # hook; werkzeug's server looks up ``.app`` for every request, so wrapping it here covers every
+        # backend without copying moto's start-up. Nobody knows the port before start() returns.
+        wsgi_server = self._server._server
+        assert wsgi_server is not None
+        wsgi_server.app = rate_model.RateLimitedApp(wsgi_server.app)
         return self
 
     def stop(self) -> None:
