@@ -209,6 +209,16 @@ class AutoRollbackFunction(Construct):
                 resources=["*"],
             )
         )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="FindTaggedAlarms",
+                # A checkpoint or bake check finds the alarms tagged for its group with one
+                # GetResources call, instead of reading the tags of every alarm in ALARM.
+                # A read of tags only, which IAM cannot scope to a resource.
+                actions=["tag:GetResources"],
+                resources=["*"],
+            )
+        )
         if settings.muted_alarm_action == "ignore":
             # Only when mutes are honoured: a deployment that acts on muted alarms
             # anyway never asks. ListAlarmMuteRules is a list call, which IAM cannot
@@ -335,7 +345,8 @@ def _wildcard_reasons(stack: Stack, settings: Settings) -> dict[str, str]:
     reasons = {
         "*": (
             "Only read-only calls and X-Ray use Resource '*': Auto Scaling Describe* actions, "
-            "CloudWatch ListAlarmMuteRules and X-Ray PutTraceSegments/PutTelemetryRecords support no "
+            "Resource Groups Tagging GetResources, CloudWatch ListAlarmMuteRules and X-Ray"
+            " PutTraceSegments/PutTelemetryRecords support no "
             "resource-level permissions, and CloudWatch DescribeAlarms must be scoped to '*' to return "
             "composite alarms."
         ),

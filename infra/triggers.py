@@ -11,8 +11,18 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from auto_rollback.facts import TARGET_TRACKING_ALARM_PREFIX
+
 ALARM_SOURCE = "aws.cloudwatch"
 ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
+#: Target-tracking alarms go to ALARM on every scale-out of every scaled resource, and the
+#: function would only read tags to find them linked to nothing (they must never be: a
+#: scale-out is no reason to roll back). ``anything-but`` with ``prefix`` works on event
+#: buses (not in EventBridge Pipes) and, like ``prefix``, is case-sensitive: ignoring case
+#: is a separate operator (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html,
+#: rows "Anything-but (begins with)" and "Begins with (ignore case)"). So ``targettracking-x``
+#: is still delivered, as the function's own case-sensitive prefix match expects.
+ALARM_NAME_FILTER = [{"anything-but": {"prefix": TARGET_TRACKING_ALARM_PREFIX}}]
 REFRESH_SOURCE = "aws.autoscaling"
 #: Every instance-refresh event the function handles; launch, terminate and
 #: lifecycle events from the same source are left out on purpose.
@@ -41,8 +51,9 @@ TARGET_MAX_EVENT_AGE = Duration.hours(1)
 class Triggers(Construct):
     """Rule 1: alarm transitions the function acts on. Rule 2: instance-refresh events.
 
-    Filtering here rather than in the function means an OK transition, or any of
-    the other events those two sources emit, never costs an invocation.
+    Filtering here rather than in the function means an OK transition, a
+    target-tracking alarm, or any of the other events those two sources emit,
+    never costs an invocation.
     """
 
     def __init__(
@@ -59,11 +70,14 @@ class Triggers(Construct):
         self.alarm_rule = events.Rule(
             self,
             "AlarmStateChange",
-            description=f"Alarm state changes to {' or '.join(alarm_states)} -> auto-rollback",
+            description=(
+                f"Alarm state changes to {' or '.join(alarm_states)}, "
+                f"except {TARGET_TRACKING_ALARM_PREFIX}* alarms -> auto-rollback"
+            ),
             event_pattern=events.EventPattern(
                 source=[ALARM_SOURCE],
                 detail_type=[ALARM_DETAIL_TYPE],
-                detail={"state": {"value": list(alarm_states)}},
+                detail={"state": {"value": list(alarm_states)}, "alarmName": ALARM_NAME_FILTER},
             ),
         )
         self.refresh_rule = events.Rule(

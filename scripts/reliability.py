@@ -86,7 +86,7 @@ def run(fuzz_examples: int) -> tuple[list[lab.Check], dict[str, float]]:
         steps = [
             ("fault", lambda: list(lab.fault_matrix(emulator))),
             ("crash", lambda: list(lab.crashes(emulator))),
-            ("storm", lambda: [lab.storm(emulator)]),
+            ("storm", lambda: [lab.storm(emulator), lab.storm_under_aws_rates(emulator)]),
             ("input", lambda: [lab.bad_inputs(emulator), lab.fuzz(emulator, examples=fuzz_examples)]),
             ("trust", lambda: [trust_model()]),
         ]

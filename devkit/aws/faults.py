@@ -25,8 +25,6 @@ function's own code paths, unchanged:
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +34,8 @@ from typing import Any
 import requests
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+
+from devkit.aws.wire_errors import WIRES, error_document
 
 
 class Crash(BaseException):
@@ -56,14 +56,11 @@ class FaultKind(StrEnum):
 #: Wire protocol each client of the function speaks. CloudWatch's model lists smithy-rpc-v2-cbor, json
 #: and query; botocore 1.44 takes the first it ranks highest (botocore.utils.PRIORITY_ORDERED_SUPPORTED_
 #: PROTOCOLS), which is json. A test compares this with each client's resolved_protocol.
-PROTOCOLS = {"autoscaling": "query", "sns": "query", "cloudwatch": "json", "dynamodb": "json"}
-#: The namespace of each query service's error documents.
-XML_NAMESPACES = {
-    "autoscaling": "http://autoscaling.amazonaws.com/doc/2011-01-01/",
-    "sns": "http://sns.amazonaws.com/doc/2010-03-31/",
+PROTOCOLS = {
+    service: WIRES[service].protocol for service in ("autoscaling", "sns", "cloudwatch", "dynamodb", "tagging")
 }
-#: The prefix of ``__type`` in each JSON service's errors (its Smithy namespace).
-JSON_TYPE_PREFIXES = {"cloudwatch": "com.amazonaws.cloudwatch#", "dynamodb": "com.amazonaws.dynamodb.v20120810#"}
+#: boto3's name for each service whose name here is shorter.
+BOTO3_NAMES = {"tagging": "resourcegroupstaggingapi"}
 
 #: Error code and HTTP status per service and fault, as each service names them (for CloudWatch the
 #: query-compatible code that botocore reports, from the x-amzn-query-error header).
@@ -83,6 +80,12 @@ ERRORS: dict[str, dict[FaultKind, tuple[str, int]]] = {
         FaultKind.SERVER_ERROR: ("InternalServerError", 500),
         FaultKind.ACCESS_DENIED: ("AccessDeniedException", 400),
     },
+    "tagging": {
+        # The Resource Groups Tagging API's own errors (its model); access denied is the JSON common error.
+        FaultKind.THROTTLING: ("ThrottledException", 400),
+        FaultKind.SERVER_ERROR: ("InternalServiceException", 500),
+        FaultKind.ACCESS_DENIED: ("AccessDeniedException", 400),
+    },
     "sns": {
         # Not ThrottledException (Throttled, 429): the model declares that only for the SMS operations.
         # Publish is throttled with the common query error Throttling ("Rate exceeded"), HTTP 400.
@@ -92,9 +95,6 @@ ERRORS: dict[str, dict[FaultKind, tuple[str, int]]] = {
         FaultKind.NOT_RETRIED: ("KMSThrottling", 400),
     },
 }
-
-#: CloudWatch's JSON errors name the Smithy shape in ``__type`` and the old query code in a header.
-_CLOUDWATCH_SHAPES = {"InternalServiceError": "InternalServiceFault", "Throttling": "ThrottlingException"}
 
 #: Calls that change something: a connection fault on them is injected *after* AWS applied them.
 MUTATING = frozenset(
@@ -112,6 +112,7 @@ def function_clients() -> dict[str, Any]:
         "cloudwatch": service.gateway.cloudwatch,
         "dynamodb": service.actions.dynamodb,
         "sns": service.actions.notifier.sns,
+        "tagging": service.gateway.tagging,
     }
 
 
@@ -131,23 +132,7 @@ class _Body:
 
 def error_response(service: str, code: str, status: int, url: str) -> AWSResponse:
     """The HTTP answer ``service`` gives for error ``code``, in the protocol botocore speaks to it."""
-    message = f"Injected {code}"
-    request_id = str(uuid.uuid4())
-    fault = "Receiver" if status >= 500 else "Sender"
-    headers = {"x-amzn-RequestId": request_id}
-    if PROTOCOLS[service] == "query":
-        body = (
-            f'<ErrorResponse xmlns="{XML_NAMESPACES[service]}"><Error><Type>{fault}</Type><Code>{code}</Code>'
-            f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-        ).encode()
-        headers["Content-Type"] = "text/xml"
-    else:  # JSON 1.0
-        shape = code
-        if service == "cloudwatch":  # awsQueryCompatible: the query code travels in a header
-            shape = _CLOUDWATCH_SHAPES.get(code, f"{code}Exception")
-            headers["x-amzn-query-error"] = f"{code};{fault}"
-        body = json.dumps({"__type": f"{JSON_TYPE_PREFIXES[service]}{shape}", "message": message}).encode()
-        headers["Content-Type"] = "application/x-amz-json-1.0"
+    status, headers, body = error_document(service, code, status, f"Injected {code}")
     return AWSResponse(url, status, headers, _Body(body))
 
 

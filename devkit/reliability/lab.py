@@ -12,13 +12,13 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 
-from devkit.aws import refresh_api
+from devkit.aws import rate_model, refresh_api
 from devkit.aws.aws_server import AwsEmulator
 from devkit.aws.faults import Crash, FaultKind, Injection, function_clients, injected
 from devkit.scenarios.events import alarm_event, refresh_event
@@ -148,7 +148,7 @@ class Call:
     label: str
     service: str
     operation: str
-    scenario: str  # alarm | checkpoint | irreversible | duplicate | rollback-refused
+    scenario: str  # alarm | checkpoint | checkpoint-by-tag | irreversible | duplicate | rollback-refused
     skip: int = 0  # occurrences to let through first (the second PutItem is the publish lock)
 
 
@@ -157,6 +157,8 @@ CALLS = (
     Call("ListTagsForResource (alarm tags)", "cloudwatch", "ListTagsForResource", "alarm"),
     Call("DescribeInstanceRefreshes", "autoscaling", "DescribeInstanceRefreshes", "alarm"),
     Call("DescribeAlarms (checkpoint)", "cloudwatch", "DescribeAlarms", "checkpoint"),
+    Call("ListAlarmMuteRules (checkpoint)", "cloudwatch", "ListAlarmMuteRules", "checkpoint"),
+    Call("GetResources (checkpoint, tagged alarms)", "tagging", "GetResources", "checkpoint-by-tag"),
     Call("DynamoDB PutItem (action lock)", "dynamodb", "PutItem", "alarm"),
     Call("RollbackInstanceRefresh", "autoscaling", "RollbackInstanceRefresh", "alarm"),
     Call("DynamoDB UpdateItem (action outcome)", "dynamodb", "UpdateItem", "alarm"),
@@ -210,7 +212,7 @@ def _prepare(st: Stage, call: Call) -> tuple[dict[str, Any], str]:
     refresh_id = st.start(fleet)
     refresh_api.advance(GROUP, "InProgress", percentage=50)
     st.alarm("web-prod-5xx")
-    if call.scenario == "checkpoint":
+    if call.scenario in {"checkpoint", "checkpoint-by-tag"}:  # by tag: the group has no alarm-name prefix
         return refresh_event("checkpoint-reached", GROUP, refresh_id), "ROLLBACK_STARTED"
     if call.scenario == "duplicate":
         invoke(st.alarm_event("web-prod-5xx"))  # the rollback is done and published
@@ -391,6 +393,35 @@ def storm(
             f"{len(errors)} errors" + ("; " + ", ".join(problems) if problems else ""),
             held=not problems,
         )
+
+
+#: What one alarm event whose alarmTags name its group reads, whatever the account's size: DescribeTags
+#: twice (the groups linked by prefix, the named group) and DescribeInstanceRefreshes once.
+READS_PER_ALARM_EVENT = {"autoscaling:DescribeTags": 2, "autoscaling:DescribeInstanceRefreshes": 1}
+
+
+def storm_under_aws_rates(
+    emulator: AwsEmulator, *, groups: int = 8, alarms_per_group: int = 3, copies: int = 2, processes: int = 4
+) -> Check:
+    """The storm again, with the emulator answering as AWS does past its request rates (``AWS_RATES``).
+
+    Holds if AWS did throttle it, the storm's promises still held (no failed invocation),
+    and every event read exactly what one alarm event reads: retries are not new calls.
+    """
+    with rate_model.limited(rate_model.AWS_RATES) as model:
+        check = storm(emulator, groups=groups, alarms_per_group=alarms_per_group, copies=copies, processes=processes)
+    stats = model.stats()
+    events = (groups + 1) * alarms_per_group * copies
+    throttled = sum(counts.throttled for counts in stats.values())
+    reads = {key: stats[key].served if key in stats else 0 for key in READS_PER_ALARM_EVENT}
+    bounded = all(reads[key] == per_event * events for key, per_event in READS_PER_ALARM_EVENT.items())
+    return replace(
+        check,
+        name=f"{check.name}, under AWS's request rates",
+        observed=f"{check.observed}; {throttled} throttled answers, "
+        f"{sum(reads.values()) / events:g} Auto Scaling reads per event",
+        held=check.held and throttled > 0 and bounded,
+    )
 
 
 Runner = Callable[[AwsEmulator], Iterator[Check]]

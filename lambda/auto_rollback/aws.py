@@ -1,17 +1,19 @@
 """AWS access: the only module that calls AWS. Clients are injectable for tests and benchmarks.
 
-Reads go through botocore's standard retry mode. The two calls that change
-something (rollback and cancel) are additionally retried here, with capped
-exponential backoff and full jitter, for as long as the invocation has time:
-``ResourceContention`` and ``LimitExceeded`` are transient for them, and giving
-up early would leave a bad refresh running.
+One layer of retries per call, never two. botocore's standard mode retries what
+it knows to be transient (throttling, 5xx such as ``ResourceContention``,
+connection errors) for every call. The two calls that change something (rollback
+and cancel) are also retried here, with capped exponential backoff and full
+jitter for as long as the invocation has time, but only for refusals botocore does
+not retry: Auto Scaling's ``LimitExceeded``. Retrying botocore's retries would
+multiply the calls an account makes exactly when AWS asks it to slow down.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -24,6 +26,7 @@ from botocore.exceptions import ClientError
 
 from auto_rollback import __version__
 from auto_rollback.facts import (
+    ALARM_GROUP_TAG,
     ALARM_PREFIX_TAG,
     MODE_TAG,
     AlarmFacts,
@@ -37,35 +40,43 @@ from auto_rollback.observability import logger
 if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient
     from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
 
 _T = TypeVar("_T")
 
+#: Five attempts: botocore's standard backoff (random, doubling from up to 1 s) then waits at most
+#: 1 + 2 + 4 + 8 = 15 s in all, a quarter of the function's 60 s, before the invocation fails and
+#: Lambda retries the event later.
+MAX_ATTEMPTS = 5
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     connect_timeout=3,
     read_timeout=10,
     user_agent_extra=f"auto-rollback/{__version__}",
 )
+#: Auto Scaling throttles every call of an account and Region from one shared bucket (its API
+#: reference, "API request rate"): the single-resource case for which the AWS SDKs reference guide
+#: ("Retry behavior") recommends adaptive mode. Its client-side rate limiter, learnt from throttled
+#: answers, keeps a container from spending its attempts in a storm while other tools share the
+#: bucket; it never delays a request before AWS has throttled one. Same retries as standard mode.
+AUTOSCALING_CONFIG = CLIENT_CONFIG.merge(Config(retries={"mode": "adaptive", "total_max_attempts": MAX_ATTEMPTS}))
 
 #: CloudWatch's limit on alarm names (and so on the prefixes worth asking about).
 MAX_ALARM_NAME = 255
+#: The largest pages and lists each API takes (botocore's models and the API references): the
+#: fewer pages, the fewer calls when a group has many alarms.
+MAX_TAGS_PAGE = 100  # DescribeTags MaxRecords
+MAX_FILTER_VALUES = 1000  # DescribeTags: "The maximum number of filters per filter type ... is 1000."
+MAX_ALARMS_PAGE = 100  # DescribeAlarms MaxRecords
+MAX_ALARM_NAMES = 100  # DescribeAlarms AlarmNames
+MAX_TAGGED_PAGE = 100  # GetResources ResourcesPerPage
 #: Every kind of alarm that can watch a group. DescribeAlarms returns metric alarms
 #: only unless asked, so each kind must be named.
 ALARM_TYPES: list[Any] = ["MetricAlarm", "CompositeAlarm", "LogAlarm"]
 
-#: Errors after which the same mutating call may succeed if tried again later.
-TRANSIENT_ERRORS = frozenset(
-    {
-        "ResourceContention",
-        "LimitExceeded",
-        "Throttling",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "ServiceUnavailable",
-        "InternalFailure",
-    }
-)
+#: Refusals after which the same mutating call may succeed later, and that botocore's standard mode
+#: does not retry itself (tests/unit/test_aws_gateway.py pins both halves).
+RETRIED_HERE = frozenset({"LimitExceeded"})
 
 
 #: CloudWatch's service model from the botocore the tests pin (``make models``), read
@@ -97,35 +108,65 @@ class AwsGateway:
         self,
         autoscaling: AutoScalingClient | None = None,
         cloudwatch: CloudWatchClient | None = None,
+        tagging: ResourceGroupsTaggingAPIClient | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if autoscaling is None or cloudwatch is None:
             session = aws_session()
-            autoscaling = autoscaling or session.client("autoscaling", config=CLIENT_CONFIG)
+            autoscaling = autoscaling or session.client("autoscaling", config=AUTOSCALING_CONFIG)
             cloudwatch = cloudwatch or session.client("cloudwatch", config=CLIENT_CONFIG)
         self.autoscaling: AutoScalingClient = autoscaling
         self.cloudwatch: CloudWatchClient = cloudwatch
+        self._tagging = tagging
         self._sleep = sleep
+
+    @property
+    def tagging(self) -> ResourceGroupsTaggingAPIClient:
+        """Made on first use: only checkpoint and bake checks need it, and a client costs cold start."""
+        if self._tagging is None:
+            self._tagging = aws_session().client("resourcegroupstaggingapi", config=CLIENT_CONFIG)
+        return self._tagging
 
     # --- reads ---------------------------------------------------------------------------------------------
 
-    def opted_in_groups(self) -> dict[str, GroupTags]:
-        """Every group that carries an auto-rollback tag, in one paginated DescribeTags call."""
-        return self._group_tags([{"Name": "key", "Values": [MODE_TAG, ALARM_PREFIX_TAG]}])
+    def groups_linked_by_prefix(self, alarm_name: str) -> dict[str, str]:
+        """The groups whose alarm-prefix tag starts ``alarm_name``, with that prefix: one call at any account size.
+
+        DescribeTags matches filter values exactly, so it is asked for every prefix of
+        the name (at most 255: an alarm name's limit; the filter takes 1,000 values).
+        The answer holds only the groups linked to this alarm, never the whole account.
+        """
+        prefixes = [alarm_name[:end] for end in range(1, min(len(alarm_name), MAX_ALARM_NAME) + 1)]
+        if not prefixes:
+            return {}
+        rows = self._tag_rows([{"Name": "key", "Values": [ALARM_PREFIX_TAG]}, {"Name": "value", "Values": prefixes}])
+        return {group: tags[ALARM_PREFIX_TAG] for group, tags in rows.items()}
+
+    def groups(self, names: Collection[str]) -> dict[str, GroupTags]:
+        """The auto-rollback tags of exactly the named groups; a group without them (or none) is disabled."""
+        wanted = sorted(set(names))
+        rows: dict[str, dict[str, str]] = {}
+        for start in range(0, len(wanted), MAX_FILTER_VALUES):
+            chunk = wanted[start : start + MAX_FILTER_VALUES]
+            keys = [MODE_TAG, ALARM_PREFIX_TAG]
+            rows |= self._tag_rows([{"Name": "auto-scaling-group", "Values": chunk}, {"Name": "key", "Values": keys}])
+        return {name: _group(name, rows.get(name, {})) for name in wanted}
 
     def group_tags(self, group_name: str) -> GroupTags:
         """One group's auto-rollback tags; a group without them is disabled."""
-        found = self._group_tags([{"Name": "auto-scaling-group", "Values": [group_name]}])
-        return found.get(group_name, GroupTags(name=group_name))
+        return self.groups([group_name])[group_name]
 
-    def _group_tags(self, filters: list[Any]) -> dict[str, GroupTags]:
+    def _tag_rows(self, filters: list[Any]) -> dict[str, dict[str, str]]:
         collected: dict[str, dict[str, str]] = {}
-        for page in self.autoscaling.get_paginator("describe_tags").paginate(Filters=filters):
+        pages = self.autoscaling.get_paginator("describe_tags").paginate(
+            Filters=filters, PaginationConfig={"PageSize": MAX_TAGS_PAGE}
+        )
+        for page in pages:
             for tag in page.get("Tags", []):
                 if tag.get("ResourceType") == "auto-scaling-group":
                     collected.setdefault(tag["ResourceId"], {})[tag["Key"]] = tag.get("Value", "")
-        return {name: _group(name, tags) for name, tags in collected.items()}
+        return collected
 
     def alarm_tags(self, alarm_arn: str) -> dict[str, str]:
         """The alarm's tags; none when the alarm was deleted after it fired (prefix links still apply)."""
@@ -145,23 +186,51 @@ class AwsGateway:
         refreshes = self.autoscaling.describe_instance_refreshes(**kwargs).get("InstanceRefreshes", [])
         return _refresh_facts(refreshes[0]) if refreshes else None
 
-    def alarms_in_alarm(self, changed_since: datetime | None) -> Iterator[AlarmFacts]:
-        """Alarms of every kind now in ALARM that entered ALARM at or after ``changed_since``."""
-        paginator = self.cloudwatch.get_paginator("describe_alarms")
-        for page in paginator.paginate(StateValue="ALARM", AlarmTypes=ALARM_TYPES):
-            for alarm in _alarms_of(page):
-                changed_at = _state_changed_at(alarm)
-                if changed_since is None or changed_at >= changed_since:
-                    yield AlarmFacts(
-                        name=alarm["AlarmName"],
-                        arn=alarm["AlarmArn"],
-                        state=alarm["StateValue"],
-                        state_reason=alarm.get("StateReason", ""),
-                        state_changed_at=changed_at,
-                        # Only composite alarms carry these; present only while actions are held back.
-                        actions_suppressed_by=alarm.get("ActionsSuppressedBy") or None,
-                        actions_suppressed_reason=alarm.get("ActionsSuppressedReason", ""),
-                    )
+    def alarms_in_alarm_by_prefix(self, prefix: str, changed_since: datetime | None) -> Iterator[AlarmFacts]:
+        """Alarms of every kind whose name starts with ``prefix``, now in ALARM since ``changed_since`` or later."""
+        if len(prefix) > MAX_ALARM_NAME:  # a tag value may be 256 long; AWS refuses such a prefix
+            return
+        pages = self.cloudwatch.get_paginator("describe_alarms").paginate(
+            AlarmNamePrefix=prefix,
+            StateValue="ALARM",
+            AlarmTypes=ALARM_TYPES,
+            PaginationConfig={"PageSize": MAX_ALARMS_PAGE},
+        )
+        for page in pages:
+            yield from _in_alarm_since(page, changed_since)
+
+    def alarms_in_alarm_by_tag(self, group_name: str, changed_since: datetime | None) -> Iterator[AlarmFacts]:
+        """Alarms tagged ``auto-rollback:group`` = ``group_name``, now in ALARM since ``changed_since`` or later.
+
+        Lazy: nothing is read until the first alarm is asked for. The Resource Groups
+        Tagging API finds the tagged alarms in one paged call (only this group's), and
+        DescribeAlarms reads their states, 100 names a call.
+        """
+        names = self.alarms_tagged_for(group_name)
+        for start in range(0, len(names), MAX_ALARM_NAMES):
+            pages = self.cloudwatch.get_paginator("describe_alarms").paginate(
+                AlarmNames=names[start : start + MAX_ALARM_NAMES],
+                StateValue="ALARM",
+                AlarmTypes=ALARM_TYPES,
+                PaginationConfig={"PageSize": MAX_ALARMS_PAGE},
+            )
+            for page in pages:
+                yield from _in_alarm_since(page, changed_since)
+
+    def alarms_tagged_for(self, group_name: str) -> list[str]:
+        """The names of the alarms whose ``auto-rollback:group`` tag is exactly ``group_name``."""
+        pages = self.tagging.get_paginator("get_resources").paginate(
+            TagFilters=[{"Key": ALARM_GROUP_TAG, "Values": [group_name]}],
+            ResourceTypeFilters=["cloudwatch:alarm"],
+            PaginationConfig={"PageSize": MAX_TAGGED_PAGE},
+        )
+        names: list[str] = []
+        for page in pages:
+            for mapping in page.get("ResourceTagMappingList", []):
+                name = _alarm_name(mapping.get("ResourceARN", ""))
+                if name and name not in names:
+                    names.append(name)
+        return names
 
     def alarm_state(self, alarm_name: str) -> str | None:
         """The alarm's state now (any kind of alarm), or None if it no longer exists."""
@@ -223,7 +292,7 @@ class AwsGateway:
             try:
                 return call()
             except ClientError as error:
-                if error_code(error) not in TRANSIENT_ERRORS or delay >= remaining_seconds():
+                if error_code(error) not in RETRIED_HERE or delay >= remaining_seconds():
                     raise
             self._sleep(delay)
         raise AssertionError("unreachable: the backoff sequence is endless")  # pragma: no cover
@@ -240,6 +309,28 @@ def _backoff_delays(base: float = 0.2, cap: float = 5.0) -> Iterator[float]:
 def _alarms_of(response: Any) -> list[Any]:
     """Every alarm in a DescribeAlarms answer, whatever its kind (each kind has its own list)."""
     return [*response.get("MetricAlarms", []), *response.get("CompositeAlarms", []), *response.get("LogAlarms", [])]
+
+
+def _in_alarm_since(page: Any, changed_since: datetime | None) -> Iterator[AlarmFacts]:
+    for alarm in _alarms_of(page):
+        changed_at = _state_changed_at(alarm)
+        if changed_since is None or changed_at >= changed_since:
+            yield AlarmFacts(
+                name=alarm["AlarmName"],
+                arn=alarm["AlarmArn"],
+                state=alarm["StateValue"],
+                state_reason=alarm.get("StateReason", ""),
+                state_changed_at=changed_at,
+                # Only composite alarms carry these; present only while actions are held back.
+                actions_suppressed_by=alarm.get("ActionsSuppressedBy") or None,
+                actions_suppressed_reason=alarm.get("ActionsSuppressedReason", ""),
+            )
+
+
+def _alarm_name(arn: str) -> str | None:
+    """``arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`` -> ``<name>`` (which may hold colons)."""
+    parts = arn.split(":", 6)
+    return parts[6] if len(parts) == 7 and parts[5] == "alarm" and parts[6] else None
 
 
 def _state_changed_at(alarm: Any) -> datetime:

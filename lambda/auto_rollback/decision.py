@@ -10,9 +10,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from itertools import chain
 
 from auto_rollback.events import RefreshEventType
-from auto_rollback.facts import ALARM_GROUP_TAG, AlarmFacts, GroupMode, GroupTags, MuteFacts, RefreshFacts
+from auto_rollback.facts import (
+    ALARM_GROUP_TAG,
+    ALARM_PREFIX_TAG,
+    TARGET_TRACKING_ALARM_PREFIX,
+    AlarmFacts,
+    GroupMode,
+    GroupTags,
+    MuteFacts,
+    RefreshFacts,
+)
 from auto_rollback.outcomes import Severity
 from auto_rollback.settings import InsufficientDataAction, MutedAlarmAction
 
@@ -94,19 +104,24 @@ def after_mute_window(event_state: str, current_state: str | None, current_mute:
     return None
 
 
-def linked_groups(alarm_name: str, alarm_tags: Mapping[str, str], groups: Mapping[str, GroupTags]) -> list[str]:
+def linked_groups(alarm_name: str, alarm_tags: Mapping[str, str], prefixes: Mapping[str, str]) -> list[str]:
     """The groups an alarm watches: by the alarm's group tag, or by a group's alarm-name prefix.
+
+    ``prefixes`` maps groups to their alarm-name prefix; it need hold only the groups
+    whose prefix starts the alarm's name (the function asks AWS for exactly those).
+    The group tag is taken as written, as the Resource Groups Tagging API matches it
+    when a checkpoint looks for tagged alarms.
 
     The ``AutoScalingGroupName`` metric dimension is deliberately not a link:
     target-tracking and step-scaling alarms carry it and go to ALARM on every
     scale-out, which is not a reason to roll anything back.
     """
     linked: list[str] = []
-    tagged = alarm_tags.get(ALARM_GROUP_TAG, "").strip()
+    tagged = _group_named(alarm_tags)
     if tagged:
         linked.append(tagged)
-    for name in sorted(groups):
-        prefix = groups[name].alarm_prefix
+    for name in sorted(prefixes):
+        prefix = prefixes[name]
         if prefix and alarm_name.startswith(prefix) and name not in linked:
             linked.append(name)
     return linked
@@ -119,19 +134,25 @@ def tags_settle_link(event_tags: Mapping[str, str]) -> bool:
     tags (``IncludedTagKeys`` / ``ExcludedTagKeys``): a missing group tag means only
     that it was not propagated, so the alarm's own tags must be read.
     """
-    return bool(event_tags.get(ALARM_GROUP_TAG, "").strip())
+    return bool(_group_named(event_tags))
 
 
-def linked_firing_alarms(
-    alarms: Iterable[AlarmFacts], group: GroupTags, tags_of: Callable[[str], Mapping[str, str]]
-) -> Iterator[AlarmFacts]:
-    """The alarms that watch the group, lazily: prefix matches first, because they cost no look-up."""
-    candidates = list(alarms)
-    prefix = group.alarm_prefix
-    by_prefix = [alarm for alarm in candidates if prefix and alarm.name.startswith(prefix)]
-    yield from by_prefix
-    for alarm in candidates:
-        if alarm not in by_prefix and tags_of(alarm.arn).get(ALARM_GROUP_TAG, "").strip() == group.name:
+def _group_named(alarm_tags: Mapping[str, str]) -> str:
+    """The group tag's value exactly as written (a blank one names no group)."""
+    value = alarm_tags.get(ALARM_GROUP_TAG, "")
+    return value if value.strip() else ""
+
+
+def linked_firing_alarms(by_prefix: Iterable[AlarmFacts], by_tag: Iterable[AlarmFacts]) -> Iterator[AlarmFacts]:
+    """The alarms that watch the group, lazily and each once: those linked by prefix first.
+
+    ``by_tag`` is not touched while an alarm linked by prefix acts: reading it costs
+    two more AWS calls, one to find the tagged alarms and one for their states.
+    """
+    seen: set[str] = set()
+    for alarm in chain(by_prefix, by_tag):
+        if alarm.arn not in seen:
+            seen.add(alarm.arn)
             yield alarm
 
 
@@ -258,8 +279,16 @@ def lifecycle_severity(event_type: RefreshEventType, warnings: Iterable[str] = (
     return Severity.INFO
 
 
-def started_warnings(refresh: RefreshFacts | None, linked_alarm_count: int) -> list[str]:
-    """What an operator should know when a protected refresh starts."""
+def started_warnings(
+    refresh: RefreshFacts | None, linked_alarm_count: int, *, alarm_prefix: str | None = None
+) -> list[str]:
+    """What an operator should know when a protected refresh starts.
+
+    ``alarm_prefix`` is the group's ``auto-rollback:alarm-prefix`` tag value. One that
+    starts like a target-tracking alarm's name links alarms whose state changes the
+    stack's rule drops: the owner believes they act the moment they fire, and they do not.
+    Case-sensitive, as EventBridge's prefix match is.
+    """
     warnings = []
     if refresh is not None and refresh.known_irreversible:
         warnings.append(f"cannot be rolled back: {refresh.known_irreversible}")
@@ -267,6 +296,12 @@ def started_warnings(refresh: RefreshFacts | None, linked_alarm_count: int) -> l
         warnings.append(
             "no alarm is linked by the group's auto-rollback:alarm-prefix tag; "
             "only alarms tagged auto-rollback:group can stop this refresh"
+        )
+    if alarm_prefix is not None and alarm_prefix.startswith(TARGET_TRACKING_ALARM_PREFIX):
+        warnings.append(
+            f"the group's {ALARM_PREFIX_TAG} tag {alarm_prefix!r} starts with {TARGET_TRACKING_ALARM_PREFIX!r}, "
+            "and the state changes of alarms named so (target-tracking scaling alarms) never reach the function; "
+            "they can stop this refresh only at a checkpoint or when baking starts"
         )
     return warnings
 

@@ -16,6 +16,11 @@ MODE_TAG = "auto-rollback"
 ALARM_PREFIX_TAG = "auto-rollback:alarm-prefix"
 #: Alarm tag: the name of the group this alarm watches.
 ALARM_GROUP_TAG = "auto-rollback:group"
+#: How EC2 Auto Scaling and Application Auto Scaling name the alarms of target-tracking
+#: policies (``TargetTracking-<resource>-AlarmHigh-<uuid>``, ``...-AlarmLow-<uuid>``). They go
+#: to ALARM on every scale-out, so the stack's alarm rule drops their state changes
+#: (infra/triggers.py), and an alarm named like this never invokes the function.
+TARGET_TRACKING_ALARM_PREFIX = "TargetTracking-"
 
 #: Refresh statuses in which a rollback can still help.
 ACTIVE_STATUSES = frozenset({"Pending", "InProgress", "Baking"})

@@ -7,12 +7,13 @@ look-ups, notification formatting, metrics) runs before RollbackInstanceRefresh.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from auto_rollback import concurrency
 from auto_rollback import decision as rules
 from auto_rollback.actions import CANCELLED_STATUSES, ROLLING_BACK_STATUSES, ActionFailedError, ExactlyOnceActions
 from auto_rollback.aws import AwsGateway
@@ -26,7 +27,7 @@ from auto_rollback.events import (
     RefreshTrigger,
     Trigger,
 )
-from auto_rollback.facts import GroupMode, GroupTags, RefreshFacts
+from auto_rollback.facts import ALARM_GROUP_TAG, GroupMode, GroupTags, RefreshFacts
 from auto_rollback.observability import logger
 from auto_rollback.outcomes import Outcome, Result, Severity
 from auto_rollback.settings import Settings
@@ -96,14 +97,7 @@ class RollbackService:
             late = self._after_mute_window(base, trigger)
             if late is not None:
                 return [late]
-        event_tags = trigger.alarm_tags
-        alarm_tags = (
-            event_tags
-            if event_tags is not None and rules.tags_settle_link(event_tags)
-            else self.gateway.alarm_tags(trigger.alarm_arn)
-        )
-        groups = self.gateway.opted_in_groups()
-        names = rules.linked_groups(trigger.alarm_name, alarm_tags, groups)
+        groups, refreshes, names = self._linked_groups_and_refreshes(trigger)
         if not names:
             return [
                 base.with_outcome(Outcome.SKIPPED, rules.NO_LINKED_GROUP, summary="No group is linked to this alarm.")
@@ -123,6 +117,7 @@ class RollbackService:
                     self._roll_back_if_needed(
                         replace(base, auto_scaling_group_name=name, summary=summary),
                         groups.get(name, GroupTags(name=name)),
+                        refreshes.get(name),
                         signal_at=trigger.state_changed_at,
                         remaining=remaining,
                     )
@@ -133,6 +128,41 @@ class RollbackService:
         if failures:
             raise failures[0]
         return results
+
+    def _linked_groups_and_refreshes(
+        self, trigger: AlarmTrigger
+    ) -> tuple[dict[str, GroupTags], dict[str, RefreshFacts | None], list[str]]:
+        """The groups the alarm watches, their tags and their newest refreshes, in two rounds of reads at most.
+
+        Each read asks for this alarm's groups only, so the calls do not grow with the
+        account. Round one runs at once: the groups linked by prefix, and either the
+        alarm's own tags or, when the event's tags already name the group, that group's
+        tags and refresh. Round two reads what round one found and has not read yet.
+        """
+        event_tags = trigger.alarm_tags
+        by_prefix = concurrency.start(lambda: self.gateway.groups_linked_by_prefix(trigger.alarm_name))
+        groups: dict[str, GroupTags] = {}
+        refresh_reads: dict[str, Future[RefreshFacts | None]] = {}
+        if event_tags is not None and rules.tags_settle_link(event_tags):
+            named = event_tags[ALARM_GROUP_TAG]
+            named_tags = concurrency.start(lambda: self.gateway.group_tags(named))
+            refresh_reads[named] = concurrency.start(lambda: self.gateway.latest_refresh(named))
+            concurrency.settle(by_prefix, named_tags, refresh_reads[named])
+            groups[named] = named_tags.result()
+            alarm_tags: Mapping[str, str] = event_tags
+        else:
+            own_tags = concurrency.start(lambda: self.gateway.alarm_tags(trigger.alarm_arn))
+            concurrency.settle(by_prefix, own_tags)
+            alarm_tags = own_tags.result()
+        names = rules.linked_groups(trigger.alarm_name, alarm_tags, by_prefix.result())
+        unread = [name for name in names if name not in groups]
+        if unread:
+            unread_tags = concurrency.start(lambda: self.gateway.groups(unread))
+            for name in unread:
+                refresh_reads[name] = concurrency.start(partial(self.gateway.latest_refresh, name))
+            concurrency.settle(unread_tags, *(refresh_reads[name] for name in unread))
+            groups |= unread_tags.result()
+        return groups, {name: refresh_reads[name].result() for name in names}, names
 
     def _after_mute_window(self, base: Result, trigger: AlarmTrigger) -> Result | None:
         """Re-read a late muted event's alarm (two calls, on this path only); None if it acts as usual."""
@@ -157,14 +187,14 @@ class RollbackService:
         self,
         base: Result,
         group: GroupTags,
+        refresh: RefreshFacts | None,
         *,
         signal_at: datetime | None,
         remaining: Callable[[], float],
         dry_run_requested: bool = False,
     ) -> Result:
-        if group.mode is GroupMode.DISABLED:  # decided before reading the refresh: saves a call
+        if group.mode is GroupMode.DISABLED:
             return self._not_enabled(group, base, remaining)
-        refresh = self.gateway.latest_refresh(group.name)
         decision = rules.decide_rollback(
             group=group,
             refresh=refresh,
@@ -199,7 +229,7 @@ class RollbackService:
         warnings: list[str] = []
         if trigger.event_type is RefreshEventType.STARTED:
             linked = self.gateway.count_alarms_with_prefix(group.alarm_prefix) if group.alarm_prefix else 0
-            warnings = rules.started_warnings(refresh, linked)
+            warnings = rules.started_warnings(refresh, linked, alarm_prefix=group.alarm_prefix)
         result = replace(
             base,
             severity=rules.lifecycle_severity(trigger.event_type, warnings),
@@ -223,28 +253,16 @@ class RollbackService:
         not_active = rules.refresh_can_roll_back(refresh)
         if not_active is not None or refresh is None:
             return not_active or Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH), FiringAlarms(None)
-        unread: list[Exception] = []
-
-        def tags_of(arn: str) -> Mapping[str, str]:
-            # One unreadable (e.g. throttled) alarm among many unrelated ones must not
-            # fail the whole check: it is passed over, and only if no linked alarm is
-            # found does its error fail the invocation, so that Lambda retries it.
-            try:
-                return self.gateway.alarm_tags(arn)
-            except (ClientError, BotoCoreError) as error:
-                logger.warning("Could not read an alarm's tags", extra={"alarmArn": arn, "error": str(error)})
-                unread.append(error)
-                return {}
-
         # A linked alarm whose mute cannot be read fails the invocation (Lambda retries it):
         # acting could break an operator's mute, and skipping could leave a bad refresh running.
+        by_prefix = (
+            self.gateway.alarms_in_alarm_by_prefix(group.alarm_prefix, refresh.start_time) if group.alarm_prefix else ()
+        )
         firing = rules.first_acting_alarm(
-            rules.linked_firing_alarms(self.gateway.alarms_in_alarm(refresh.start_time), group, tags_of),
+            rules.linked_firing_alarms(by_prefix, self.gateway.alarms_in_alarm_by_tag(group.name, refresh.start_time)),
             self.gateway.active_mute,
             self.settings.muted_alarm_action,
         )
-        if firing.acting is None and unread:
-            raise unread[0]
         if firing.acting is None:
             if firing.silenced:
                 return Decision(Verdict.SKIP, firing.silenced[0].reason), firing
@@ -267,8 +285,9 @@ class RollbackService:
             summary=f"Operator request: {trigger.reason}",
         )
         if trigger.action is ManualAction.ROLLBACK:
+            refresh = self.gateway.latest_refresh(group.name) if group.mode is not GroupMode.DISABLED else None
             return self._roll_back_if_needed(
-                base, group, signal_at=None, remaining=remaining, dry_run_requested=trigger.dry_run
+                base, group, refresh, signal_at=None, remaining=remaining, dry_run_requested=trigger.dry_run
             )
         return self._evaluate(base, group)
 

@@ -12,7 +12,9 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 
+from auto_rollback.facts import TARGET_TRACKING_ALARM_PREFIX
 from devkit.aws.aws_server import AwsEmulator
 from tests.conftest import EVENTS_DIR, load_event
 
@@ -36,6 +38,11 @@ def _patterns(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _delivered(pattern: dict[str, Any], samples: list[str]) -> set[str]:
     """The sample files whose events a rule with ``pattern`` delivers (through moto)."""
+    return _delivered_events(pattern, {name: load_event(name) for name in samples})
+
+
+def _delivered_events(pattern: dict[str, Any], named_events: dict[str, dict[str, Any]]) -> set[str]:
+    """The names of the events a rule with ``pattern`` delivers (through moto)."""
     events = boto3.client("events")
     sqs = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName="matched")["QueueUrl"]
@@ -44,8 +51,7 @@ def _delivered(pattern: dict[str, Any], samples: list[str]) -> set[str]:
     events.put_targets(Rule="under-test", Targets=[{"Id": "queue", "Arn": queue_arn}])
 
     by_identity: dict[tuple[str, str], str] = {}
-    for name in samples:
-        event = load_event(name)
+    for name, event in named_events.items():
         identity = (event["detail-type"], json.dumps(event["detail"], sort_keys=True))
         by_identity[identity] = name
         response = events.put_events(
@@ -125,6 +131,48 @@ def test_alarm_rule_adds_insufficient_data_when_configured(
     # Then INSUFFICIENT_DATA transitions arrive too, and OK still does not
     assert delivered == ALARM_SAMPLES_IN_ALARM | INSUFFICIENT_DATA_SAMPLES
     assert "alarm-ok.json" not in delivered
+
+
+def _alarm_named(name: str) -> dict[str, Any]:
+    """The sample metric alarm's transition to ALARM, for an alarm called ``name``."""
+    event = load_event("alarm-metric.json")
+    event["detail"]["alarmName"] = name
+    event["resources"] = [f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"]
+    return event
+
+
+def test_alarm_rule_pattern_drops_alarm_names_with_the_target_tracking_prefix(template_json: dict[str, Any]) -> None:
+    # Given the synthesized template
+    # When the alarm rule's pattern is read
+    pattern = _patterns(template_json)["aws.cloudwatch"]
+
+    # Then it keeps every alarm name except those starting with the function's target-tracking prefix
+    assert TARGET_TRACKING_ALARM_PREFIX == "TargetTracking-"
+    assert pattern["detail"]["alarmName"] == [{"anything-but": {"prefix": TARGET_TRACKING_ALARM_PREFIX}}]
+
+
+@pytest.mark.parametrize("template_name", ["template_json", "rollback_on_insufficient_data_json"])
+def test_alarm_rule_never_delivers_target_tracking_alarms(
+    aws: AwsEmulator, template_name: str, request: pytest.FixtureRequest
+) -> None:
+    # Given the alarm rule's pattern (with and without INSUFFICIENT_DATA), installed on the embedded EventBridge
+    pattern = _patterns(request.getfixturevalue(template_name))["aws.cloudwatch"]
+    alarms = {
+        # EC2 Auto Scaling's and Application Auto Scaling's target-tracking alarms
+        "scale-out": _alarm_named("TargetTracking-web-prod-AlarmHigh-fc0e4183-23ac-497e-9992-691c9980c38e"),
+        "scale-in": _alarm_named("TargetTracking-table/orders-AlarmLow-8f2e1c3a-5b4d-4e6f-9a7b-0c1d2e3f4a5b"),
+        "ordinary": _alarm_named("web-prod-5xx"),
+        # Not the AWS spelling: prefix matching is case-sensitive, so it is not dropped
+        "lower-case": _alarm_named("targettracking-x"),
+        # The prefix later in the name is not a prefix
+        "contains": _alarm_named("web-prod TargetTracking-AlarmHigh"),
+    }
+
+    # When each alarm's transition to ALARM is published
+    delivered = _delivered_events(pattern, alarms)
+
+    # Then the target-tracking alarms never reach the function, and the others all do
+    assert delivered == {"ordinary", "lower-case", "contains"}
 
 
 def test_a_pattern_that_matches_nothing_delivers_nothing(aws: AwsEmulator) -> None:

@@ -87,6 +87,7 @@ def test_resource_wildcard_is_only_for_reads_and_xray(statements: list[Statement
         "autoscaling:DescribeTags",
         "cloudwatch:DescribeAlarms",
         "cloudwatch:ListAlarmMuteRules",
+        "tag:GetResources",
     }
 
 
@@ -195,6 +196,7 @@ def test_every_granted_action_is_in_the_contract(statements: list[Statement]) ->
         "cloudwatch:DescribeAlarms",
         "cloudwatch:ListAlarmMuteRules",
         "cloudwatch:ListTagsForResource",
+        "tag:GetResources",
         "sns:Publish",
         "kms:GenerateDataKey",
         "kms:Decrypt",

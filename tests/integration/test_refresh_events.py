@@ -127,28 +127,31 @@ def test_lifecycle_events_of_groups_that_did_not_opt_in_are_not_published(world:
     assert world.published() == []
 
 
-def test_an_unreadable_unrelated_alarm_does_not_fail_the_checkpoint(world: World) -> None:
+def test_a_checkpoint_reads_no_unrelated_alarm(world: World) -> None:
     # Given an unrelated alarm and a tag-linked one, both in ALARM since the refresh started
     refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod"))
     after = world.refresh_started_at() + timedelta(seconds=5)
     world.alarm("a-unrelated-AlarmLow", at=after)
     world.alarm("b-web-prod-5xx", group="web-prod", at=after)
-    # When the unrelated alarm's tags cannot be read (throttled past botocore's retries) at the checkpoint
-    throttled = Injection("cloudwatch", "ListTagsForResource", FaultKind.THROTTLING, times=4)
-    with injected(throttled):
+    # When the checkpoint is handled while no alarm's tags could be read
+    denied = Injection("cloudwatch", "ListTagsForResource", FaultKind.ACCESS_DENIED, times=100)
+    with injected(denied):
         result = invoke(refresh_event("checkpoint-reached", "web-prod", refresh_id))
-    # Then the linked alarm is still found and the refresh rolled back
-    assert throttled.injected == 4
+    # Then the tag-linked alarm was found without reading any alarm's tags, and the refresh rolled back
+    assert denied.seen == 0
     assert result["outcome"] == "ROLLBACK_STARTED"
     assert result["details"]["firingAlarm"]["alarmName"] == "b-web-prod-5xx"
 
 
-def test_a_checkpoint_that_could_not_read_every_candidate_fails_rather_than_say_none_fired(world: World) -> None:
+def test_a_checkpoint_that_cannot_find_the_tagged_alarms_fails_rather_than_say_none_fired(world: World) -> None:
+    # Given a tag-linked alarm in ALARM since the refresh started
     refresh_id = start_refresh(world.autoscaling, world.fleet("web-prod"))
     world.alarm("web-prod-5xx", group="web-prod", at=world.refresh_started_at() + timedelta(seconds=5))
-    denied = Injection("cloudwatch", "ListTagsForResource", FaultKind.ACCESS_DENIED, times=100)
+    # When the Resource Groups Tagging API refuses to say which alarms are tagged for the group
+    denied = Injection("tagging", "GetResources", FaultKind.ACCESS_DENIED, times=100)
     with injected(denied), pytest.raises(Exception, match="AccessDenied"):
         invoke(refresh_event("checkpoint-reached", "web-prod", refresh_id))
+    # Then the invocation fails (Lambda retries it), and nothing was changed
     assert world.mutating_calls() == []
 
 

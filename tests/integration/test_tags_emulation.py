@@ -15,7 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from devkit.aws.aws_server import AwsEmulator
-from devkit.scenarios.fleet import GOOD_IMAGE_ID, make_group, make_launch_template
+from devkit.scenarios.fleet import GOOD_IMAGE_ID, make_alarm, make_group, make_launch_template
 
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 TAGS_PER_GROUP = 40
@@ -156,3 +156,44 @@ def test_describe_tags_refuses_a_filter_name_it_does_not_know(autoscaling: Any, 
         autoscaling.describe_tags(Filters=[{"Name": "tag-key", "Values": ["key-01"]}])
     # Then the request is refused rather than answered with every tag
     assert _error_code(error) == "ValidationError"
+
+
+def test_a_value_filter_matches_whole_values_only_and_takes_at_most_a_thousand(
+    autoscaling: Any, groups: tuple[str, ...]
+) -> None:
+    # Given tags whose values are "value-0" or "value-1"
+    # When asked for values by their prefixes (how the function finds groups linked by an alarm name's prefix)
+    prefixes = ["value-1"[:end] for end in range(1, len("value-1") + 1)]
+    tags = autoscaling.describe_tags(Filters=[{"Name": "value", "Values": prefixes[:-1]}])["Tags"]
+    # Then a prefix of a value is not that value: only whole values match
+    assert tags == []
+    whole = autoscaling.describe_tags(Filters=[{"Name": "value", "Values": prefixes}])["Tags"]
+    assert whole and {tag["Value"] for tag in whole} == {"value-1"}
+    # And the documented maximum of 1,000 values per filter type holds; one more is refused
+    autoscaling.describe_tags(Filters=[{"Name": "value", "Values": [f"v{index}" for index in range(1000)]}])
+    with pytest.raises(ClientError) as error:
+        autoscaling.describe_tags(Filters=[{"Name": "value", "Values": [f"v{index}" for index in range(1001)]}])
+    assert _error_code(error) == "ValidationError"
+
+
+def test_get_resources_pages_tagged_alarms_at_most_one_hundred_at_a_time(aws: AwsEmulator) -> None:
+    # Given three alarms tagged for a group, and one for another
+    cloudwatch = boto3.client("cloudwatch")
+    for name, group in (("a", "web-prod"), ("b", "web-prod"), ("c", "web-prod"), ("d", "api-prod")):
+        make_alarm(cloudwatch, name, group=group, state=None)
+    tagging = boto3.client("resourcegroupstaggingapi", config=NO_RETRIES)
+    asked: dict[str, Any] = {
+        "TagFilters": [{"Key": "auto-rollback:group", "Values": ["web-prod"]}],
+        "ResourceTypeFilters": ["cloudwatch:alarm"],
+    }
+    # When they are asked for two at a time
+    first = tagging.get_resources(**asked, ResourcesPerPage=2)
+    rest = tagging.get_resources(**asked, ResourcesPerPage=2, PaginationToken=first["PaginationToken"])
+    # Then the group's alarms come in two pages, exactly matching the tag's value
+    arns = [item["ResourceARN"] for item in [*first["ResourceTagMappingList"], *rest["ResourceTagMappingList"]]]
+    assert sorted(arn.rsplit(":", 1)[1] for arn in arns) == ["a", "b", "c"]
+    assert not rest.get("PaginationToken")
+    # And a page larger than the API's maximum of 100 is refused
+    with pytest.raises(ClientError) as error:
+        tagging.get_resources(**asked, ResourcesPerPage=101)
+    assert _error_code(error) == "InvalidParameterException"

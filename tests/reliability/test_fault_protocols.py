@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from devkit.aws.faults import ERRORS, PROTOCOLS, FaultKind, error_code, error_response
+from devkit.aws.faults import BOTO3_NAMES, ERRORS, PROTOCOLS, FaultKind, error_code, error_response
 
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 #: One cheap call per service, with valid parameters, that the injected answer replaces.
@@ -23,6 +23,7 @@ CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "cloudwatch": ("describe_alarms", {}),
     "sns": ("publish", {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "m"}),
     "dynamodb": ("put_item", {"TableName": "t", "Item": {"id": {"S": "x"}}}),
+    "tagging": ("get_resources", {"TagFilters": [{"Key": "auto-rollback:group", "Values": ["web-prod"]}]}),
 }
 ERROR_KINDS = (FaultKind.THROTTLING, FaultKind.SERVER_ERROR, FaultKind.ACCESS_DENIED)
 
@@ -30,7 +31,7 @@ ERROR_KINDS = (FaultKind.THROTTLING, FaultKind.SERVER_ERROR, FaultKind.ACCESS_DE
 def _client(service: str) -> Any:
     # Never reaches the network: the hook answers first.
     return boto3.client(
-        service,
+        BOTO3_NAMES.get(service, service),
         region_name="us-east-1",
         endpoint_url="http://127.0.0.1:9",
         aws_access_key_id="testing",

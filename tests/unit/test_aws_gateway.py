@@ -6,10 +6,20 @@ import boto3
 import botocore.loaders
 import botocore.model
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
+from botocore.retries.standard import RetryContext, StandardRetryConditions
 from botocore.stub import Stubber
 
-from auto_rollback.aws import MODELS_DIR, AwsGateway, aws_session
+from auto_rollback.aws import (
+    AUTOSCALING_CONFIG,
+    CLIENT_CONFIG,
+    MAX_ATTEMPTS,
+    MODELS_DIR,
+    RETRIED_HERE,
+    AwsGateway,
+    aws_session,
+)
 
 ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:deleted"
 
@@ -50,16 +60,55 @@ def test_mutating_calls_stop_retrying_when_time_runs_out() -> None:
     stubber.assert_no_pending_responses()
 
 
-def test_mutating_calls_retry_transient_errors_then_succeed() -> None:
+def test_mutating_calls_retry_limit_exceeded_then_succeed() -> None:
+    # Given Auto Scaling refuses twice with LimitExceeded, which botocore does not retry
     gateway, _ = _gateway()
     stubber = Stubber(gateway.autoscaling)
-    stubber.add_client_error("rollback_instance_refresh", service_error_code="ResourceContention", http_status_code=500)
+    stubber.add_client_error("rollback_instance_refresh", service_error_code="LimitExceeded")
     stubber.add_client_error("rollback_instance_refresh", service_error_code="LimitExceeded")
     stubber.add_response(
         "rollback_instance_refresh", {"InstanceRefreshId": "r-1"}, {"AutoScalingGroupName": "web-prod"}
     )
+    # When a rollback is attempted with time to spare, then the third attempt succeeds
     with stubber:
         assert gateway.rollback("web-prod", remaining_seconds=lambda: 30.0) == "r-1"
+
+
+@pytest.mark.parametrize(("code", "status"), [("ResourceContention", 500), ("Throttling", 400)])
+def test_what_botocore_retries_is_not_retried_again_here(code: str, status: int) -> None:
+    # Given an answer botocore's standard mode retries itself (Stubber answers past botocore's retries)
+    gateway, _ = _gateway()
+    stubber = Stubber(gateway.autoscaling)
+    stubber.add_client_error("rollback_instance_refresh", service_error_code=code, http_status_code=status)
+    # When a rollback meets it after botocore gave up, then it is raised: no retry on top of a retry
+    with stubber, pytest.raises(ClientError, match=code):
+        gateway.rollback("web-prod", remaining_seconds=lambda: 30.0)
+    stubber.assert_no_pending_responses()
+
+
+def _botocore_retries(code: str, status: int) -> bool:
+    operation = boto3.client("autoscaling", region_name="us-east-1").meta.service_model.operation_model(
+        "RollbackInstanceRefresh"
+    )
+    context = RetryContext(
+        attempt_number=1,
+        operation_model=operation,
+        parsed_response={"Error": {"Code": code}},
+        http_response=AWSResponse("https://autoscaling.us-east-1.amazonaws.com/", status, {}, None),
+    )
+    return bool(StandardRetryConditions(max_attempts=MAX_ATTEMPTS).is_retryable(context))
+
+
+def test_the_gateway_retries_exactly_what_botocore_standard_mode_does_not() -> None:
+    # Given botocore's own standard-mode retry conditions, as the function's clients use them
+    assert CLIENT_CONFIG.retries == {"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}
+    # (Auto Scaling's client adds adaptive mode's client-side rate limiting to the same retries)
+    assert AUTOSCALING_CONFIG.retries == {"mode": "adaptive", "total_max_attempts": MAX_ATTEMPTS}
+    # Then every refusal the gateway retries is one botocore does not
+    assert RETRIED_HERE and not any(_botocore_retries(code, 400) for code in RETRIED_HERE)
+    # And the transient refusals of Auto Scaling's calls are botocore's to retry
+    for code, status in [("ResourceContention", 500), ("Throttling", 400), ("ServiceUnavailable", 503)]:
+        assert _botocore_retries(code, status), code
 
 
 def test_an_alarm_deleted_before_its_mute_check_is_not_muted() -> None:

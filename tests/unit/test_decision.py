@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -44,26 +44,26 @@ def test_only_alarm_state_acts_unless_insufficient_data_is_configured(
 
 def test_alarm_links_by_its_group_tag_and_by_group_prefixes() -> None:
     # Given one group linked by tag and two groups with alarm-name prefixes
-    groups = {
-        "web-prod": GroupTags("web-prod", GroupMode.ENABLED, "web-prod "),
-        "api-prod": GroupTags("api-prod", GroupMode.ENABLED, "api-"),
-        "batch": GroupTags("batch", GroupMode.ENABLED, None),
-    }
+    prefixes = {"web-prod": "web-prod ", "api-prod": "api-"}
     # When an alarm with spaces in its name and a group tag is resolved
-    linked = rules.linked_groups("web-prod error rate", {"auto-rollback:group": "batch"}, groups)
+    linked = rules.linked_groups("web-prod error rate", {"auto-rollback:group": "batch"}, prefixes)
     # Then the tagged group comes first, then prefix matches; the non-matching prefix is not linked
     assert linked == ["batch", "web-prod"]
 
 
 def test_a_group_linked_twice_is_listed_once() -> None:
-    groups = {"web-prod": GroupTags("web-prod", GroupMode.ENABLED, "web-")}
-    assert rules.linked_groups("web-5xx", {"auto-rollback:group": "web-prod"}, groups) == ["web-prod"]
+    assert rules.linked_groups("web-5xx", {"auto-rollback:group": "web-prod"}, {"web-prod": "web-"}) == ["web-prod"]
+
+
+def test_the_group_tag_is_taken_exactly_as_written() -> None:
+    # Given a group tag with a trailing space: the Tagging API a checkpoint asks matches values exactly
+    # Then the alarm names the group "web-prod " (which does not exist), not "web-prod"
+    assert rules.linked_groups("latency", {"auto-rollback:group": "web-prod "}, {}) == ["web-prod "]
 
 
 def test_the_scaling_dimension_alone_links_nothing() -> None:
     # A target-tracking alarm: no link tag, no prefix match.
-    groups = {"web-prod": GroupTags("web-prod", GroupMode.ENABLED, None)}
-    assert rules.linked_groups("TargetTracking-web-prod-AlarmHigh-1234", {}, groups) == []
+    assert rules.linked_groups("TargetTracking-web-prod-AlarmHigh-1234", {}, {}) == []
 
 
 def test_disabled_group_is_skipped_before_anything_else() -> None:
@@ -188,39 +188,47 @@ def no_mute(name: str) -> MuteFacts | None:
 
 
 def first_acting(
-    alarms: list[AlarmFacts],
-    group: GroupTags,
-    tags_of: Callable[[str], dict[str, str]],
+    by_prefix: list[AlarmFacts],
+    by_tag: Iterable[AlarmFacts] = (),
     mute_of: Callable[[str], MuteFacts | None] = no_mute,
     policy: MutedAlarmAction = MutedAlarmAction.IGNORE,
 ) -> rules.FiringAlarms:
-    return rules.first_acting_alarm(rules.linked_firing_alarms(alarms, group, tags_of), mute_of, policy)
+    return rules.first_acting_alarm(rules.linked_firing_alarms(by_prefix, by_tag), mute_of, policy)
 
 
-def test_the_acting_alarm_is_found_by_prefix_first_without_tag_look_ups() -> None:
-    # Given a prefix-linked alarm after an unlinked one
-    looked_up: list[str] = []
+def test_the_acting_alarm_is_found_by_prefix_first_without_reading_tagged_alarms() -> None:
+    # Given a prefix-linked alarm, and tag-linked alarms that cost AWS calls to read
+    read: list[str] = []
 
-    def tags_of(arn: str) -> dict[str, str]:
-        looked_up.append(arn)
-        return {}
+    def by_tag() -> Iterator[AlarmFacts]:
+        read.append("tagged alarms")
+        yield alarm("latency")
 
     # When the acting alarm is searched
-    found = first_acting([alarm("other"), alarm("web-prod-5xx")], ENABLED, tags_of)
-    # Then the prefix match wins without any tag look-up
+    found = first_acting([alarm("web-prod-5xx")], by_tag())
+    # Then the prefix match wins, and the tagged alarms were never read
     assert found.acting is not None and found.acting.name == "web-prod-5xx"
-    assert looked_up == []
+    assert read == []
 
 
-def test_tag_linked_alarms_act_too() -> None:
-    group = GroupTags("web-prod", GroupMode.ENABLED, None)
+def test_tag_linked_alarms_act_when_no_prefix_linked_alarm_does() -> None:
     tagged = alarm("latency", arn="arn:latency")
+    assert first_acting([], [tagged]).acting == tagged
+    assert first_acting([], []) == rules.FiringAlarms(None, [])
 
-    def tags_of(arn: str) -> dict[str, str]:
-        return {"auto-rollback:group": "web-prod"} if arn == "arn:latency" else {"auto-rollback:group": "other"}
 
-    assert first_acting([alarm("x"), tagged], group, tags_of).acting == tagged
-    assert first_acting([alarm("x")], group, tags_of) == rules.FiringAlarms(None, [])
+def test_an_alarm_linked_both_ways_is_considered_once() -> None:
+    # Given an alarm that matches the prefix and is tagged for the group, and is muted
+    both = alarm("web-prod-5xx")
+    asked: list[str] = []
+
+    def mute_of(name: str) -> MuteFacts | None:
+        asked.append(name)
+        return MUTE
+
+    # When the acting alarm is searched, then its mute is asked about once, and it is named once
+    found = first_acting([both], [both], mute_of)
+    assert asked == ["web-prod-5xx"] and len(found.silenced) == 1
 
 
 MUTE = MuteFacts("arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:patching")
@@ -236,7 +244,7 @@ def test_a_suppressed_composite_is_passed_over_without_a_mute_look_up() -> None:
         return None
 
     # When the acting alarm is searched
-    found = first_acting([suppressed, alarm("web-prod-5xx")], ENABLED, lambda arn: {}, mute_of)
+    found = first_acting([suppressed, alarm("web-prod-5xx")], [], mute_of)
     # Then the unsuppressed alarm acts, the suppressed one is named, and only the acting one was asked about
     assert found.acting is not None and found.acting.name == "web-prod-5xx"
     assert found.silenced == [rules.SilencedAlarm(suppressed, rules.ACTIONS_SUPPRESSED)]
@@ -245,7 +253,7 @@ def test_a_suppressed_composite_is_passed_over_without_a_mute_look_up() -> None:
 
 def test_a_muted_alarm_is_passed_over_and_named_with_its_rule() -> None:
     muted = alarm("web-prod-5xx")
-    found = first_acting([muted], ENABLED, lambda arn: {}, lambda name: MUTE)
+    found = first_acting([muted], [], lambda name: MUTE)
     assert found == rules.FiringAlarms(None, [rules.SilencedAlarm(muted, rules.ALARM_MUTED, MUTE)])
     assert found.silenced[0].mute is not None and found.silenced[0].mute.rule_name == "patching"
 
@@ -254,7 +262,7 @@ def test_muted_alarms_act_without_any_mute_look_up_when_the_operator_says_so() -
     def mute_of(name: str) -> MuteFacts | None:
         raise AssertionError("no look-up is needed when muted alarms act anyway")
 
-    found = first_acting([alarm("web-prod-5xx")], ENABLED, lambda arn: {}, mute_of, MutedAlarmAction.ROLLBACK)
+    found = first_acting([alarm("web-prod-5xx")], [], mute_of, MutedAlarmAction.ROLLBACK)
     assert found.acting is not None and found.silenced == []
 
 
@@ -325,6 +333,31 @@ def test_lifecycle_severity(event_type: RefreshEventType, warnings: list[str], s
 )
 def test_started_warnings(current: RefreshFacts, alarms: int, count: int) -> None:
     assert len(rules.started_warnings(current, alarms)) == count
+
+
+@pytest.mark.parametrize("prefix", ["TargetTracking-", "TargetTracking-web-prod-AlarmHigh"])
+def test_a_refresh_starting_with_a_target_tracking_alarm_prefix_warns_that_those_alarms_never_arrive(
+    prefix: str,
+) -> None:
+    # Given a group whose alarm-prefix tag names alarms as target-tracking policies do,
+    # and alarms that match it (the scaling policy's own)
+    # When its refresh starts
+    warnings = rules.started_warnings(refresh(), 2, alarm_prefix=prefix)
+
+    # Then the one warning says their state changes never reach the function, naming the tag value
+    (warning,) = warnings
+    assert f"auto-rollback:alarm-prefix tag {prefix!r} starts with 'TargetTracking-'" in warning
+    assert "never reach the function" in warning
+
+
+@pytest.mark.parametrize("prefix", [None, "web-prod-", "targettracking-web", "Target", "web TargetTracking-"])
+def test_other_alarm_prefixes_start_a_refresh_without_the_target_tracking_warning(prefix: str | None) -> None:
+    # Given a group with no prefix, an ordinary one, one that differs only in case (EventBridge's
+    # prefix match is case-sensitive, so those alarms are delivered), one that the prefix merely
+    # begins, and one that contains it later
+    # When its refresh starts with linked alarms and a reversible refresh
+    # Then nothing is worth a warning
+    assert rules.started_warnings(refresh(), 2, alarm_prefix=prefix) == []
 
 
 def test_a_late_muted_event_is_rechecked_only_when_its_window_ended_and_mutes_matter() -> None:
