@@ -113,7 +113,15 @@ def function_clients() -> dict[str, Any]:
         "dynamodb": service.actions.dynamodb,
         "sns": service.actions.notifier.sns,
         "tagging": service.gateway.tagging,
+        # Rollback and cancel go through their own client (botocore's retries off; the gateway retries).
+        "autoscaling-writes": service.gateway.autoscaling_writes,
     }
+
+
+def _client_for(clients: dict[str, Any], service: str, operation: str) -> Any:
+    if service == "autoscaling" and operation in {"RollbackInstanceRefresh", "CancelInstanceRefresh"}:
+        return clients["autoscaling-writes"]
+    return clients[service]
 
 
 def error_code(service: str, kind: FaultKind) -> str:
@@ -187,7 +195,7 @@ def injected(*injections: Injection) -> Iterator[tuple[Injection, ...]]:
     clients = function_clients()
     registered: list[tuple[Any, str, Any]] = []
     for injection in injections:
-        client = clients[injection.service]
+        client = _client_for(clients, injection.service, injection.operation)
         service_id = client.meta.service_model.service_id.hyphenize()
         for event, handler in (
             (f"before-send.{service_id}.{injection.operation}", injection.before_send),

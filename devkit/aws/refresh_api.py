@@ -27,8 +27,9 @@ Behaviour follows the API reference, with these deliberate simplifications:
 * The group's launch template is switched to the desired one when the refresh
   *starts* (AWS switches it as the refresh proceeds) and switched back when a
   rollback starts.
-* Start, Cancel and Rollback on an unknown group raise ``ValidationError`` (as
-  moto does for other actions); Describe on an unknown group returns no refreshes.
+* Start, Cancel, Rollback and Describe on an unknown group raise ``ValidationError``
+  ("AutoScalingGroup name not found"), as AWS answers DescribeInstanceRefreshes for a
+  group that does not exist (a 400, e.g. kubernetes-sigs/cluster-api-provider-aws#4662).
 * A group that uses a launch configuration cannot be rolled back (rollback needs a
   numbered launch-template version to return to).
 
@@ -207,6 +208,7 @@ class _Fault:
     error_code: str
     remaining: int
     message: str | None = None
+    group_name: str | None = None  # None: any group
 
 
 @dataclass
@@ -444,6 +446,7 @@ def _describe(backend: AutoScalingBackend, params: dict[str, Any]) -> dict[str, 
             f"1 validation error detected: Value '{max_records}' at 'maxRecords' failed to satisfy "
             "constraint: Member must have value less than or equal to 100"
         )
+    _group(backend, params["AutoScalingGroupName"])
     history = list(reversed(_refreshes(backend).get(params["AutoScalingGroupName"], [])))
     wanted = params.get("InstanceRefreshIds")
     if wanted:
@@ -514,7 +517,7 @@ def _serve(
     record = {"account_id": response.current_account, "region": response.region}
     with _LOCK:
         try:
-            _raise_injected_fault(action)
+            _raise_injected_fault(action, str(group_name or ""))
             problem = limit_problem("autoscaling", action, params)
             if problem:
                 raise ValidationError(problem)
@@ -529,14 +532,14 @@ def _serve(
         return ActionResult(outcome)
 
 
-def _raise_injected_fault(action: str) -> None:
-    queue = _PROCESS.faults.get(action, [])
+def _raise_injected_fault(action: str, group_name: str) -> None:
+    queue = [fault for fault in _PROCESS.faults.get(action, []) if fault.group_name in {None, group_name}]
     if not queue:
         return
     fault = queue[0]
     fault.remaining -= 1
     if fault.remaining <= 0:
-        queue.pop(0)
+        _PROCESS.faults[action].remove(fault)
     raise make_error(fault.error_code, fault.message or f"Injected {fault.error_code} fault for {action}")
 
 
@@ -725,8 +728,10 @@ def clear_calls() -> None:
         _PROCESS.calls.clear()
 
 
-def inject_fault(action: str, error_code: str, times: int = 1, *, message: str | None = None) -> None:
-    """Make the next ``times`` calls of ``action`` fail with the AWS error ``error_code``.
+def inject_fault(
+    action: str, error_code: str, times: int = 1, *, message: str | None = None, group_name: str | None = None
+) -> None:
+    """Make the next ``times`` calls of ``action`` (on ``group_name``, if given) fail with ``error_code``.
 
     Faults of one action queue up in order. Codes from the autoscaling model get the
     model's HTTP status (``ResourceContention`` → 500); common ones are in
@@ -737,7 +742,7 @@ def inject_fault(action: str, error_code: str, times: int = 1, *, message: str |
     if times < 1:
         raise ValueError("times must be at least 1")
     with _LOCK:
-        _PROCESS.faults.setdefault(action, []).append(_Fault(error_code, times, message))
+        _PROCESS.faults.setdefault(action, []).append(_Fault(error_code, times, message, group_name))
 
 
 def clear_faults() -> None:

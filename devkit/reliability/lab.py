@@ -120,8 +120,16 @@ def invoke_short(event: Any) -> dict[str, Any]:
     return result
 
 
-def attempts_per_call(service: str) -> int:
-    """How many attempts botocore makes per call on the function's ``service`` client (retries + 1)."""
+def attempts_per_call(service: str, operation: str) -> int:
+    """How many attempts the function makes per call of ``operation`` when every answer is lost.
+
+    botocore's (retries + 1) for reads; for rollback and cancel, whose client makes one attempt,
+    the gateway's own, which retries a connection error as often as botocore would.
+    """
+    if operation in REFRESH_CHANGES:
+        from auto_rollback.aws import MAX_ATTEMPTS
+
+        return MAX_ATTEMPTS
     retries = function_clients()[service].meta.config.retries or {}
     return int(retries["total_max_attempts"])
 
@@ -256,10 +264,9 @@ def run_cell(emulator: AwsEmulator, call: Call, kind: FaultKind) -> Check:
             problems.append(f"outcomes {final['outcome']} then {again['outcome']}")
         if injections[-1].injected != 1 and kind is not FaultKind.LOST_ANSWER:
             problems.append("the fault was not reached")
-        if kind is FaultKind.LOST_ANSWER and injections[-1].injected != attempts_per_call(call.service):
-            problems.append(
-                f"answers lost on {injections[-1].injected} attempts, not on all {attempts_per_call(call.service)}"
-            )
+        attempts = attempts_per_call(call.service, call.operation)
+        if kind is FaultKind.LOST_ANSWER and injections[-1].injected != attempts:
+            problems.append(f"answers lost on {injections[-1].injected} attempts, not on all {attempts}")
         observed = f"{behaviour}; {len(accepted)} change; {len(published)}x {outcome} published"
         if failed is not None:
             observed += f" (first invocation: {type(failed).__name__})"

@@ -1,12 +1,14 @@
 """AWS access: the only module that calls AWS. Clients are injectable for tests and benchmarks.
 
-One layer of retries per call, never two. botocore's standard mode retries what
-it knows to be transient (throttling, 5xx such as ``ResourceContention``,
-connection errors) for every call. The two calls that change something (rollback
-and cancel) are also retried here, with capped exponential backoff and full
-jitter for as long as the invocation has time, but only for refusals botocore does
-not retry: Auto Scaling's ``LimitExceeded``. Retrying botocore's retries would
-multiply the calls an account makes exactly when AWS asks it to slow down.
+One layer of retries per call, never two. Reads go through botocore's standard
+retry mode alone. The two calls that change something (rollback and cancel) go
+through a client whose botocore retries are off, and are retried here alone, with
+capped exponential backoff and full jitter for as long as the invocation has
+time: botocore backs a 5xx off from 50 ms, five attempts in under a second,
+while Auto Scaling's ``ResourceContention`` (another update to the group is
+pending) and ``LimitExceeded`` last longer, and giving up early would leave a
+bad refresh running. A lost answer is not retried here: the caller re-reads the
+refresh to learn whether the call was applied.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import boto3
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from auto_rollback import __version__
 from auto_rollback.facts import (
@@ -44,9 +47,10 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-#: Five attempts: botocore's standard backoff (random, doubling from up to 1 s) then waits at most
-#: 1 + 2 + 4 + 8 = 15 s in all, a quarter of the function's 60 s, before the invocation fails and
-#: Lambda retries the event later.
+#: Five attempts: botocore's backoff (random, doubling from up to 1 s for throttling) waits at most
+#: 1 + 2 + 4 + 8 = 15 s in all, a quarter of the function's 60 s. Attempts that each hang until the
+#: timeouts below (3 s to connect, 10 s to read) can outlast the invocation; Lambda's timeout then
+#: ends it, its idempotency record expires with it, and Lambda's retry takes over.
 MAX_ATTEMPTS = 5
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
@@ -54,12 +58,19 @@ CLIENT_CONFIG = Config(
     read_timeout=10,
     user_agent_extra=f"auto-rollback/{__version__}",
 )
-#: Auto Scaling throttles every call of an account and Region from one shared bucket (its API
-#: reference, "API request rate"): the single-resource case for which the AWS SDKs reference guide
-#: ("Retry behavior") recommends adaptive mode. Its client-side rate limiter, learnt from throttled
-#: answers, keeps a container from spending its attempts in a storm while other tools share the
-#: bucket; it never delays a request before AWS has throttled one. Same retries as standard mode.
-AUTOSCALING_CONFIG = CLIENT_CONFIG.merge(Config(retries={"mode": "adaptive", "total_max_attempts": MAX_ATTEMPTS}))
+#: For rollback and cancel: botocore makes one attempt, and :meth:`AwsGateway._with_backoff` the rest.
+WRITE_CONFIG = CLIENT_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
+#: Auto Scaling's reads: the same retries, plus adaptive mode's client-side rate limit. Auto Scaling
+#: throttles all of an account's calls from one bucket (its API reference, "API request rate"), the
+#: single-resource case the AWS SDKs reference guide ("Retry behavior") names for adaptive mode; in an
+#: alarm storm it keeps a container from spending its attempts against a bucket other tools share.
+AUTOSCALING_READ_CONFIG = CLIENT_CONFIG.merge(Config(retries={"mode": "adaptive", "total_max_attempts": MAX_ATTEMPTS}))
+#: botocore's adaptive limit, once learnt, is never forgotten, and with a rarely invoked function it stays
+#: near its floor (0.5 requests/s): every later invocation would wait. So the read client is made anew
+#: at the start of the first invocation this long after the last throttled answer: the storm has passed.
+FORGET_THROTTLING_AFTER_SECONDS = 60.0
+#: The error codes botocore treats as throttling, among those AWS's services the function calls send.
+THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "TooManyRequestsException"})
 
 #: CloudWatch's limit on alarm names (and so on the prefixes worth asking about).
 MAX_ALARM_NAME = 255
@@ -74,9 +85,21 @@ MAX_TAGGED_PAGE = 100  # GetResources ResourcesPerPage
 #: only unless asked, so each kind must be named.
 ALARM_TYPES: list[Any] = ["MetricAlarm", "CompositeAlarm", "LogAlarm"]
 
-#: Refusals after which the same mutating call may succeed later, and that botocore's standard mode
-#: does not retry itself (tests/unit/test_aws_gateway.py pins both halves).
-RETRIED_HERE = frozenset({"LimitExceeded"})
+#: Refusals after which the same mutating call may succeed later: throttling, contention, quotas and
+#: AWS's own transient failures (any 5xx counts too). The same codes botocore retries as throttling,
+#: and Auto Scaling's two of its own (tests/unit/test_aws_gateway.py pins the correspondence).
+RETRIED_WRITE_ERRORS = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ResourceContention",
+        "LimitExceeded",
+        "ServiceUnavailable",
+        "InternalFailure",
+    }
+)
 
 
 #: CloudWatch's service model from the botocore the tests pin (``make models``), read
@@ -110,16 +133,43 @@ class AwsGateway:
         cloudwatch: CloudWatchClient | None = None,
         tagging: ResourceGroupsTaggingAPIClient | None = None,
         *,
+        autoscaling_writes: AutoScalingClient | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if autoscaling_writes is None:
+            # An injected reader also writes: tests and benchmarks control its retries themselves.
+            autoscaling_writes = autoscaling or aws_session().client("autoscaling", config=WRITE_CONFIG)
+        self._own_autoscaling = autoscaling is None
         if autoscaling is None or cloudwatch is None:
             session = aws_session()
-            autoscaling = autoscaling or session.client("autoscaling", config=AUTOSCALING_CONFIG)
+            autoscaling = autoscaling or self._new_autoscaling_reader()
             cloudwatch = cloudwatch or session.client("cloudwatch", config=CLIENT_CONFIG)
+        self._clock = clock
+        self._throttled_at: float | None = None
         self.autoscaling: AutoScalingClient = autoscaling
+        #: Rollback and cancel only: botocore's retries off, so that ``_with_backoff`` is the one layer.
+        self.autoscaling_writes: AutoScalingClient = autoscaling_writes
         self.cloudwatch: CloudWatchClient = cloudwatch
         self._tagging = tagging
         self._sleep = sleep
+
+    def _new_autoscaling_reader(self) -> AutoScalingClient:
+        client: AutoScalingClient = aws_session().client("autoscaling", config=AUTOSCALING_READ_CONFIG)
+        client.meta.events.register("needs-retry.auto-scaling", self._note_throttling)
+        return client
+
+    def _note_throttling(self, response: Any = None, **_: Any) -> None:
+        """Every attempt's answer passes here (botocore's needs-retry event); returns None to leave retries alone."""
+        if response is not None and response[1].get("Error", {}).get("Code") in THROTTLING_CODES:
+            self._throttled_at = self._clock()
+
+    def forget_past_throttling(self) -> None:
+        """At the start of an invocation: a storm that ended a while ago no longer slows the reads."""
+        quiet = self._throttled_at is not None and self._clock() - self._throttled_at >= FORGET_THROTTLING_AFTER_SECONDS
+        if quiet and self._own_autoscaling:
+            self.autoscaling = self._new_autoscaling_reader()
+            self._throttled_at = None
 
     @property
     def tagging(self) -> ResourceGroupsTaggingAPIClient:
@@ -183,7 +233,15 @@ class AwsGateway:
         kwargs: dict[str, Any] = {"AutoScalingGroupName": group_name, "MaxRecords": 1}
         if refresh_id:
             kwargs["InstanceRefreshIds"] = [refresh_id]
-        refreshes = self.autoscaling.describe_instance_refreshes(**kwargs).get("InstanceRefreshes", [])
+        try:
+            refreshes = self.autoscaling.describe_instance_refreshes(**kwargs).get("InstanceRefreshes", [])
+        except ClientError as error:
+            # AWS refuses to describe a group that does not exist (ValidationError, "AutoScalingGroup
+            # name not found"): an alarm tag naming a deleted or mistyped group, read before its tags
+            # say so. It has no refresh to roll back.
+            if error_code(error) == "ValidationError" and "not found" in str(error):
+                return None
+            raise
         return _refresh_facts(refreshes[0]) if refreshes else None
 
     def alarms_in_alarm_by_prefix(self, prefix: str, changed_since: datetime | None) -> Iterator[AlarmFacts]:
@@ -274,7 +332,7 @@ class AwsGateway:
     def rollback(self, group_name: str, remaining_seconds: Callable[[], float]) -> str:
         """RollbackInstanceRefresh; returns the refresh id. Raises ClientError when AWS refuses."""
         response = self._with_backoff(
-            lambda: self.autoscaling.rollback_instance_refresh(AutoScalingGroupName=group_name),
+            lambda: self.autoscaling_writes.rollback_instance_refresh(AutoScalingGroupName=group_name),
             remaining_seconds,
         )
         return str(response.get("InstanceRefreshId", ""))
@@ -282,20 +340,35 @@ class AwsGateway:
     def cancel(self, group_name: str, remaining_seconds: Callable[[], float]) -> str:
         """CancelInstanceRefresh; returns the refresh id. Raises ClientError when AWS refuses."""
         response = self._with_backoff(
-            lambda: self.autoscaling.cancel_instance_refresh(AutoScalingGroupName=group_name),
+            lambda: self.autoscaling_writes.cancel_instance_refresh(AutoScalingGroupName=group_name),
             remaining_seconds,
         )
         return str(response.get("InstanceRefreshId", ""))
 
     def _with_backoff(self, call: Callable[[], _T], remaining_seconds: Callable[[], float]) -> _T:
-        for delay in _backoff_delays():
+        """As many attempts as botocore would make, and more for refusals while the invocation has time.
+
+        A connection error is retried like botocore retries it (``MAX_ATTEMPTS`` in all): if AWS
+        applied the call and only the answer was lost, AWS refuses the retry as having no active
+        refresh, and the caller re-reads the refresh to learn what happened.
+        """
+        for attempt, delay in enumerate(_backoff_delays(), start=1):
             try:
                 return call()
             except ClientError as error:
-                if error_code(error) not in RETRIED_HERE or delay >= remaining_seconds():
+                out_of_time = attempt >= MAX_ATTEMPTS and delay >= remaining_seconds()
+                if not _retried_write_error(error) or out_of_time:
+                    raise
+            except (BotoConnectionError, HTTPClientError):
+                if attempt >= MAX_ATTEMPTS:
                     raise
             self._sleep(delay)
         raise AssertionError("unreachable: the backoff sequence is endless")  # pragma: no cover
+
+
+def _retried_write_error(error: ClientError) -> bool:
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    return error_code(error) in RETRIED_WRITE_ERRORS or status >= 500
 
 
 def _backoff_delays(base: float = 0.2, cap: float = 5.0) -> Iterator[float]:

@@ -29,6 +29,11 @@ def start[T](call: Callable[[], T]) -> Future[T]:
     return _pool().submit(call)
 
 
+def wait_all(*futures: Future[Any]) -> None:
+    """Wait for every future; each one's failure stays in it, for its own caller to meet."""
+    wait(futures)
+
+
 def settle(*futures: Future[Any]) -> None:
     """Wait for every future, then raise the first failure, if any.
 

@@ -48,6 +48,7 @@ ACTIONS_SUPPRESSED = "alarm-actions-suppressed"
 NO_LINKED_GROUP = "no-linked-group"
 GROUP_NOT_ENABLED = "group-not-enabled"
 OPT_IN_NOT_EXACT = "opt-in-tag-not-exact"
+GROUP_TAG_NOT_EXACT = "group-tag-not-exact"
 NO_ACTIVE_REFRESH = "no-active-refresh"
 REFRESH_CANCELLING = "refresh-cancelling"
 ROLLBACK_IN_PROGRESS = "rollback-in-progress"
@@ -117,7 +118,7 @@ def linked_groups(alarm_name: str, alarm_tags: Mapping[str, str], prefixes: Mapp
     scale-out, which is not a reason to roll anything back.
     """
     linked: list[str] = []
-    tagged = _group_named(alarm_tags)
+    tagged = group_named_by(alarm_tags)
     if tagged:
         linked.append(tagged)
     for name in sorted(prefixes):
@@ -134,10 +135,10 @@ def tags_settle_link(event_tags: Mapping[str, str]) -> bool:
     tags (``IncludedTagKeys`` / ``ExcludedTagKeys``): a missing group tag means only
     that it was not propagated, so the alarm's own tags must be read.
     """
-    return bool(_group_named(event_tags))
+    return bool(group_named_by(event_tags))
 
 
-def _group_named(alarm_tags: Mapping[str, str]) -> str:
+def group_named_by(alarm_tags: Mapping[str, str]) -> str:
     """The group tag's value exactly as written (a blank one names no group)."""
     value = alarm_tags.get(ALARM_GROUP_TAG, "")
     return value if value.strip() else ""
@@ -194,6 +195,15 @@ def first_acting_alarm(
             continue
         return FiringAlarms(alarm, silenced)
     return FiringAlarms(None, silenced)
+
+
+def group_tag_near_miss(tagged: str, group: GroupTags) -> bool:
+    """Whether an alarm's group tag names no opted-in group only because of spaces around the name.
+
+    The tag is taken exactly as written (the Tagging API a checkpoint asks matches it
+    so), so ``"web-prod "`` does not link ``web-prod``; saying so beats a silent skip.
+    """
+    return group.name == tagged and tagged != tagged.strip() and group.mode is GroupMode.DISABLED
 
 
 def not_enabled(group: GroupTags) -> Decision:

@@ -64,6 +64,7 @@ class RollbackService:
     def handle(self, trigger: Trigger, context: LambdaContext) -> list[Result]:
         self._check_scope(trigger, context)
         self.actions.bind(context)
+        self.gateway.forget_past_throttling()
 
         def remaining() -> float:
             return context.get_remaining_time_in_millis() / 1000 - PUBLISH_RESERVE_SECONDS
@@ -97,7 +98,7 @@ class RollbackService:
             late = self._after_mute_window(base, trigger)
             if late is not None:
                 return [late]
-        groups, refreshes, names = self._linked_groups_and_refreshes(trigger)
+        groups, refreshes, names, tagged = self._linked_groups_and_refreshes(trigger)
         if not names:
             return [
                 base.with_outcome(Outcome.SKIPPED, rules.NO_LINKED_GROUP, summary="No group is linked to this alarm.")
@@ -109,6 +110,10 @@ class RollbackService:
         results: list[Result] = []
         failures: list[Exception] = []
         for name in names:
+            group = groups.get(name, GroupTags(name=name))
+            if rules.group_tag_near_miss(tagged, group):
+                results.append(_group_tag_near_miss(replace(base, auto_scaling_group_name=name), trigger, tagged))
+                continue
             # One group's failure must not keep the others' bad refreshes running: each is
             # decided and acted on, and the first failure is raised afterwards so Lambda
             # retries the event (the groups already handled then answer from their records).
@@ -116,8 +121,8 @@ class RollbackService:
                 results.append(
                     self._roll_back_if_needed(
                         replace(base, auto_scaling_group_name=name, summary=summary),
-                        groups.get(name, GroupTags(name=name)),
-                        refreshes.get(name),
+                        group,
+                        refreshes[name].result() if group.mode is not GroupMode.DISABLED else None,
                         signal_at=trigger.state_changed_at,
                         remaining=remaining,
                     )
@@ -131,13 +136,15 @@ class RollbackService:
 
     def _linked_groups_and_refreshes(
         self, trigger: AlarmTrigger
-    ) -> tuple[dict[str, GroupTags], dict[str, RefreshFacts | None], list[str]]:
-        """The groups the alarm watches, their tags and their newest refreshes, in two rounds of reads at most.
+    ) -> tuple[dict[str, GroupTags], dict[str, Future[RefreshFacts | None]], list[str], str]:
+        """The groups the alarm watches, their tags, reads of their newest refreshes, and the alarm's group tag.
 
-        Each read asks for this alarm's groups only, so the calls do not grow with the
-        account. Round one runs at once: the groups linked by prefix, and either the
-        alarm's own tags or, when the event's tags already name the group, that group's
-        tags and refresh. Round two reads what round one found and has not read yet.
+        Two rounds of reads at most, each asking for this alarm's groups only, so the
+        calls do not grow with the account. Round one runs at once: the groups linked
+        by prefix, and either the alarm's own tags or, when the event's tags already
+        name the group, that group's tags and refresh. Round two reads what round one
+        found and has not read yet. A refresh that could not be read is kept in its
+        future, so that one group's failure does not keep the others from being handled.
         """
         event_tags = trigger.alarm_tags
         by_prefix = concurrency.start(lambda: self.gateway.groups_linked_by_prefix(trigger.alarm_name))
@@ -147,7 +154,8 @@ class RollbackService:
             named = event_tags[ALARM_GROUP_TAG]
             named_tags = concurrency.start(lambda: self.gateway.group_tags(named))
             refresh_reads[named] = concurrency.start(lambda: self.gateway.latest_refresh(named))
-            concurrency.settle(by_prefix, named_tags, refresh_reads[named])
+            concurrency.wait_all(refresh_reads[named])
+            concurrency.settle(by_prefix, named_tags)
             groups[named] = named_tags.result()
             alarm_tags: Mapping[str, str] = event_tags
         else:
@@ -160,9 +168,10 @@ class RollbackService:
             unread_tags = concurrency.start(lambda: self.gateway.groups(unread))
             for name in unread:
                 refresh_reads[name] = concurrency.start(partial(self.gateway.latest_refresh, name))
-            concurrency.settle(unread_tags, *(refresh_reads[name] for name in unread))
+            concurrency.wait_all(*(refresh_reads[name] for name in unread))
+            concurrency.settle(unread_tags)
             groups |= unread_tags.result()
-        return groups, {name: refresh_reads[name].result() for name in names}, names
+        return groups, {name: refresh_reads[name] for name in names}, names, rules.group_named_by(alarm_tags)
 
     def _after_mute_window(self, base: Result, trigger: AlarmTrigger) -> Result | None:
         """Re-read a late muted event's alarm (two calls, on this path only); None if it acts as usual."""
@@ -366,6 +375,17 @@ class RollbackService:
         account = _account_of(context)
         if account and trigger.account != account:
             raise InvalidEventError("account", "event is for another account than this function's")
+
+
+def _group_tag_near_miss(base: Result, trigger: AlarmTrigger, tagged: str) -> Result:
+    """An alarm whose group tag has spaces around a group's name: not linked, and said loudly."""
+    summary = (
+        f"Alarm '{trigger.alarm_name}' is tagged auto-rollback:group={tagged!r}, with spaces around the name. "
+        f"The tag is taken exactly as written, so it links no opted-in group: remove the spaces to link "
+        f"{tagged.strip()!r}."
+    )
+    logger.warning("The alarm's auto-rollback:group tag has spaces around the name", extra={"groupTag": tagged})
+    return base.with_outcome(Outcome.SKIPPED, rules.GROUP_TAG_NOT_EXACT, summary=summary, details={"groupTag": tagged})
 
 
 def _silenced_alarm_result(base: Result, decision: Decision, trigger: AlarmTrigger) -> Result:

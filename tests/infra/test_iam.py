@@ -60,7 +60,8 @@ def dry_run_statements(tmp_path_factory: pytest.TempPathFactory) -> list[Stateme
 def _client_calls(service: str) -> set[str]:
     """The IAM actions of the ``service`` calls the function's code makes (client methods and paginators)."""
     source = "\n".join(path.read_text() for path in sorted((LAMBDA_DIR / "auto_rollback").glob("*.py")))
-    methods = set(re.findall(rf"\.{service}\.(\w+)\(", source)) - {"get_paginator"}
+    # The function's clients of a service are named after it (``autoscaling``, ``autoscaling_writes``).
+    methods = set(re.findall(rf"\.{service}(?:_\w+)?\.(\w+)\(", source)) - {"get_paginator"}
     methods |= set(re.findall(rf"\.{service}\.get_paginator\(\"(\w+)\"\)", source))
     return {f"{service}:" + "".join(word.capitalize() for word in method.split("_")) for method in methods}
 

@@ -10,7 +10,7 @@ import pytest
 from auto_rollback.events import InvalidEventError
 from devkit.aws import refresh_api
 from devkit.scenarios.events import alarm_event
-from devkit.scenarios.fleet import SSM_IMAGE_ID, start_refresh
+from devkit.scenarios.fleet import SSM_IMAGE_ID, make_alarm, start_refresh
 from devkit.scenarios.harness import invoke
 from tests.integration.conftest import World
 
@@ -248,3 +248,54 @@ def test_one_groups_failure_does_not_keep_the_alarms_other_groups_from_rolling_b
         ("api-prod", "ROLLBACK_STARTED"),
         ("web-prod", "DEDUPLICATED"),
     }
+
+
+@pytest.mark.parametrize("tags", [None, {"auto-rollback:group": "web-prod "}], ids=["looked-up", "in-event"])
+def test_a_group_tag_with_spaces_around_the_name_is_refused_by_name_not_silently(
+    world: World, tags: dict[str, str] | None
+) -> None:
+    # Given an opted-in group mid-refresh, and an alarm tagged with its name and a trailing space
+    start_refresh(world.autoscaling, world.fleet("web-prod"))
+    make_alarm(world.cloudwatch, "latency-high", group="web-prod ")
+    # When the alarm fires
+    result = invoke(alarm_event("latency-high", tags=tags))
+    # Then nothing is rolled back (the tag is exact, as the Tagging API a checkpoint asks matches it), and the
+    # outcome says why and how to fix it, instead of "group-not-enabled" for a group that does not exist
+    assert (result["outcome"], result["reason"]) == ("SKIPPED", "group-tag-not-exact")
+    assert result["details"]["groupTag"] == "web-prod "
+    assert "remove the spaces to link 'web-prod'" in result["summary"]
+    assert world.rollback_calls() == []
+
+
+@pytest.mark.parametrize("tags", [None, {"auto-rollback:group": "web-prod-old"}], ids=["looked-up", "in-event"])
+def test_an_alarm_tagged_for_a_deleted_group_still_rolls_back_the_group_it_is_linked_to_by_prefix(
+    world: World, tags: dict[str, str] | None
+) -> None:
+    # Given a group linked by prefix mid-refresh, and its alarm also tagged for a group that no longer exists
+    # (AWS refuses DescribeInstanceRefreshes for it with ValidationError)
+    start_refresh(world.autoscaling, world.fleet("web-prod", tags={"auto-rollback:alarm-prefix": "web-prod-"}))
+    make_alarm(world.cloudwatch, "web-prod-5xx", group="web-prod-old")
+    # When the alarm fires
+    result = invoke(alarm_event("web-prod-5xx", tags=tags))
+    # Then the linked group is rolled back, and the deleted one is skipped as not opted in
+    outcomes = {entry["autoScalingGroupName"]: (entry["outcome"], entry["reason"]) for entry in result["results"]}
+    assert outcomes == {"web-prod": ("ROLLBACK_STARTED", "alarm"), "web-prod-old": ("SKIPPED", "group-not-enabled")}
+    assert len(world.rollback_calls("web-prod")) == 1
+
+
+def test_one_linked_groups_unreadable_refresh_does_not_hold_back_the_others_rollback(world: World) -> None:
+    # Given two groups linked by the same prefix, both mid-refresh
+    for name in ("web-prod", "api-prod"):
+        start_refresh(world.autoscaling, world.fleet(name, tags={"auto-rollback:alarm-prefix": "svc-"}))
+    world.alarm("svc-5xx")
+    # When one group's refresh cannot be read (refused past botocore's retries)
+    refresh_api.inject_fault(refresh_api.DESCRIBE, "ResourceContention", times=100, group_name="api-prod")
+    with pytest.raises(Exception, match="ResourceContention"):
+        invoke(alarm_event("svc-5xx"))
+    # Then the other group was still rolled back, and the invocation failed so that Lambda retries it
+    assert len(world.rollback_calls("web-prod")) == 1
+    assert world.rollback_calls("api-prod") == []
+    # And once AWS answers again, the retried event rolls the second group back too
+    refresh_api.clear_faults()
+    outcomes = {entry["autoScalingGroupName"]: entry["outcome"] for entry in invoke(alarm_event("svc-5xx"))["results"]}
+    assert outcomes == {"web-prod": "DEDUPLICATED", "api-prod": "ROLLBACK_STARTED"}

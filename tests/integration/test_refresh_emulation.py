@@ -303,14 +303,15 @@ def test_describe_refuses_bad_paging(autoscaling: Any, fleet: Fleet, arguments: 
     assert error_of(raised) == (code, 400)
 
 
-def test_describe_of_an_unknown_group_is_empty(autoscaling: Any) -> None:
+def test_describe_of_an_unknown_group_is_refused_as_aws_refuses_it(autoscaling: Any) -> None:
     # Given no group
     # When refreshes of an unknown group are described
-    response = autoscaling.describe_instance_refreshes(AutoScalingGroupName="nope")
+    with pytest.raises(ClientError) as raised:
+        autoscaling.describe_instance_refreshes(AutoScalingGroupName="nope")
 
-    # Then there are none (and no error)
-    assert response["InstanceRefreshes"] == []
-    assert "NextToken" not in response
+    # Then AWS's answer for a group that does not exist comes back: a ValidationError (400), not an empty list
+    assert error_of(raised) == ("ValidationError", 400)
+    assert "AutoScalingGroup name not found" in str(raised.value)
 
 
 # --------------------------------------------------------------------------- CancelInstanceRefresh
@@ -740,11 +741,12 @@ def test_moto_reset_forgets_refreshes_calls_and_faults(aws: AwsEmulator, autosca
     # When moto is reset over HTTP
     aws.reset()
 
-    # Then nothing is left: no refresh, no call, no fault
+    # Then nothing is left: no refresh, no call, no fault (the group is gone too, so AWS's "not found")
     assert refresh_api.calls() == []
     assert refresh_api.refreshes(GROUP) == []
-    response = autoscaling.describe_instance_refreshes(AutoScalingGroupName=GROUP)
-    assert response["InstanceRefreshes"] == []
+    with pytest.raises(ClientError) as raised:
+        autoscaling.describe_instance_refreshes(AutoScalingGroupName=GROUP)
+    assert error_of(raised) == ("ValidationError", 400)
 
 
 def test_refreshes_are_kept_per_region(aws: AwsEmulator, fleet: Fleet) -> None:
@@ -754,8 +756,10 @@ def test_refreshes_are_kept_per_region(aws: AwsEmulator, fleet: Fleet) -> None:
     # When the same group name is asked in another region
     west = boto3.client("autoscaling", region_name="us-west-2", config=NO_RETRIES)
 
-    # Then that region knows no refresh
-    assert west.describe_instance_refreshes(AutoScalingGroupName=GROUP)["InstanceRefreshes"] == []
+    # Then that region knows neither the group nor its refresh
+    with pytest.raises(ClientError) as raised:
+        west.describe_instance_refreshes(AutoScalingGroupName=GROUP)
+    assert error_of(raised) == ("ValidationError", 400)
     assert refresh_api.refreshes(GROUP, region="us-west-2") == []
 
 

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import boto3
 import botocore.loaders
 import botocore.model
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionClosedError
 from botocore.retries.standard import RetryContext, StandardRetryConditions
 from botocore.stub import Stubber
 
 from auto_rollback.aws import (
-    AUTOSCALING_CONFIG,
     CLIENT_CONFIG,
     MAX_ATTEMPTS,
     MODELS_DIR,
-    RETRIED_HERE,
+    RETRIED_WRITE_ERRORS,
+    WRITE_CONFIG,
     AwsGateway,
     aws_session,
 )
@@ -51,39 +53,65 @@ def test_other_tag_errors_propagate() -> None:
 def test_mutating_calls_stop_retrying_when_time_runs_out() -> None:
     # Given Auto Scaling keeps answering LimitExceeded and no time is left
     gateway, _ = _gateway()
-    stubber = Stubber(gateway.autoscaling)
-    stubber.add_client_error("rollback_instance_refresh", service_error_code="LimitExceeded")
+    stubber = Stubber(gateway.autoscaling_writes)
+    for _ in range(MAX_ATTEMPTS):
+        stubber.add_client_error("rollback_instance_refresh", service_error_code="LimitExceeded")
     # When a rollback is attempted
     with stubber, pytest.raises(ClientError, match="LimitExceeded"):
         gateway.rollback("web-prod", remaining_seconds=lambda: 0.0)
-    # Then exactly one attempt was made
+    # Then it stopped after as many attempts as botocore makes
     stubber.assert_no_pending_responses()
 
 
-def test_mutating_calls_retry_limit_exceeded_then_succeed() -> None:
-    # Given Auto Scaling refuses twice with LimitExceeded, which botocore does not retry
+def test_mutating_calls_retry_refusals_then_succeed() -> None:
+    # Given Auto Scaling refuses with contention, a quota and throttling before accepting
     gateway, _ = _gateway()
-    stubber = Stubber(gateway.autoscaling)
+    stubber = Stubber(gateway.autoscaling_writes)
+    stubber.add_client_error("rollback_instance_refresh", service_error_code="ResourceContention", http_status_code=500)
     stubber.add_client_error("rollback_instance_refresh", service_error_code="LimitExceeded")
-    stubber.add_client_error("rollback_instance_refresh", service_error_code="LimitExceeded")
+    stubber.add_client_error("rollback_instance_refresh", service_error_code="Throttling")
     stubber.add_response(
         "rollback_instance_refresh", {"InstanceRefreshId": "r-1"}, {"AutoScalingGroupName": "web-prod"}
     )
-    # When a rollback is attempted with time to spare, then the third attempt succeeds
+    # When a rollback is attempted with time to spare, then the fourth attempt succeeds
     with stubber:
         assert gateway.rollback("web-prod", remaining_seconds=lambda: 30.0) == "r-1"
 
 
-@pytest.mark.parametrize(("code", "status"), [("ResourceContention", 500), ("Throttling", 400)])
-def test_what_botocore_retries_is_not_retried_again_here(code: str, status: int) -> None:
-    # Given an answer botocore's standard mode retries itself (Stubber answers past botocore's retries)
+def test_refusals_are_retried_as_often_as_botocore_would_even_without_time_left() -> None:
+    # Given Auto Scaling keeps answering ResourceContention and the invocation has no time left
     gateway, _ = _gateway()
-    stubber = Stubber(gateway.autoscaling)
-    stubber.add_client_error("rollback_instance_refresh", service_error_code=code, http_status_code=status)
-    # When a rollback meets it after botocore gave up, then it is raised: no retry on top of a retry
-    with stubber, pytest.raises(ClientError, match=code):
-        gateway.rollback("web-prod", remaining_seconds=lambda: 30.0)
+    stubber = Stubber(gateway.autoscaling_writes)
+    for _ in range(MAX_ATTEMPTS):
+        stubber.add_client_error(
+            "rollback_instance_refresh", service_error_code="ResourceContention", http_status_code=500
+        )
+    # When a rollback is attempted, then it is made MAX_ATTEMPTS times, and the last refusal raised
+    with stubber, pytest.raises(ClientError, match="ResourceContention"):
+        gateway.rollback("web-prod", remaining_seconds=lambda: 0.0)
     stubber.assert_no_pending_responses()
+
+
+class _DroppingClient:
+    """A client whose every rollback answer is lost on the way back."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def rollback_instance_refresh(self, **_: Any) -> dict[str, str]:
+        self.attempts += 1
+        raise ConnectionClosedError(endpoint_url="https://autoscaling.us-east-1.amazonaws.com/")
+
+
+def test_a_lost_answer_is_retried_as_botocore_would_then_raised() -> None:
+    # Given a network that loses every answer (AWS may have applied the call)
+    dropping = _DroppingClient()
+    gateway = AwsGateway(autoscaling=cast(Any, dropping), cloudwatch=cast(Any, object()), sleep=lambda _: None)
+    # When a rollback is attempted with all the time in the world
+    with pytest.raises(ConnectionClosedError):
+        gateway.rollback("web-prod", remaining_seconds=lambda: 1000.0)
+    # Then it is attempted as often as botocore attempts a call, no more: the caller re-reads the refresh
+    assert dropping.attempts == MAX_ATTEMPTS
 
 
 def _botocore_retries(code: str, status: int) -> bool:
@@ -99,16 +127,15 @@ def _botocore_retries(code: str, status: int) -> bool:
     return bool(StandardRetryConditions(max_attempts=MAX_ATTEMPTS).is_retryable(context))
 
 
-def test_the_gateway_retries_exactly_what_botocore_standard_mode_does_not() -> None:
-    # Given botocore's own standard-mode retry conditions, as the function's clients use them
+def test_one_layer_of_retries_per_call() -> None:
+    # Given the clients' retry settings: reads retried by botocore, rollback and cancel by the gateway alone
     assert CLIENT_CONFIG.retries == {"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}
-    # (Auto Scaling's client adds adaptive mode's client-side rate limiting to the same retries)
-    assert AUTOSCALING_CONFIG.retries == {"mode": "adaptive", "total_max_attempts": MAX_ATTEMPTS}
-    # Then every refusal the gateway retries is one botocore does not
-    assert RETRIED_HERE and not any(_botocore_retries(code, 400) for code in RETRIED_HERE)
-    # And the transient refusals of Auto Scaling's calls are botocore's to retry
-    for code, status in [("ResourceContention", 500), ("Throttling", 400), ("ServiceUnavailable", 503)]:
-        assert _botocore_retries(code, status), code
+    assert WRITE_CONFIG.retries == {"mode": "standard", "total_max_attempts": 1}
+    # Then the refusals the gateway retries are those botocore would retry, and Auto Scaling's quota refusal
+    statuses = {"ResourceContention": 500, "InternalFailure": 500, "ServiceUnavailable": 503}  # as any 5xx
+    for code in RETRIED_WRITE_ERRORS - {"LimitExceeded"}:
+        assert _botocore_retries(code, statuses.get(code, 400)), code
+    assert not _botocore_retries("LimitExceeded", 400)
 
 
 def test_an_alarm_deleted_before_its_mute_check_is_not_muted() -> None:

@@ -385,3 +385,17 @@ def test_a_late_muted_event_acts_only_as_cloudwatch_would_now(
 ) -> None:
     decision = rules.after_mute_window("ALARM", current_state, current_mute)
     assert decision == (None if expected is None else Decision(Verdict.SKIP, expected))
+
+
+@pytest.mark.parametrize(
+    ("tagged", "group", "near_miss"),
+    [
+        ("web-prod ", GroupTags("web-prod "), True),
+        (" web-prod", GroupTags(" web-prod"), True),
+        ("web-prod", GroupTags("web-prod"), False),  # exact: an unopted group is simply not enabled
+        ("web-prod ", GroupTags("web-prod ", GroupMode.ENABLED), False),  # a group really named so, opted in
+        ("", GroupTags("web-prod"), False),
+    ],
+)
+def test_a_group_tag_with_spaces_around_a_name_is_a_near_miss(tagged: str, group: GroupTags, near_miss: bool) -> None:
+    assert rules.group_tag_near_miss(tagged, group) is near_miss
