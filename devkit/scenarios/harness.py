@@ -141,26 +141,37 @@ def invoke(event: Any, *, timeout_seconds: float = 60.0) -> dict[str, Any]:
     return result
 
 
-def _invoke_all(environment: Mapping[str, str], events: Sequence[Any]) -> list[dict[str, Any]]:
-    """Worker body: one process is one Lambda container serving events in turn."""
+def _invoke_all(environment: Mapping[str, str], events: Sequence[Any], record: bool) -> list[dict[str, Any]]:
+    """Worker body: one process is one Lambda container serving events in turn.
+
+    With ``record``, each answer also has ``calls``: the tally of the AWS calls that
+    invocation made, which only the process making them can see.
+    """
+    from devkit.scenarios.calls import CallRecorder, tally
+
     os.environ.update(environment)
+    recorder = CallRecorder()
+    if record:
+        recorder.install()
     outcomes = []
     for event in events:
-        try:
-            outcomes.append(invoke(event))
-        except Exception as error:  # the storm counts errors instead of stopping at the first
-            outcomes.append({"outcome": "ERROR", "error": f"{type(error).__name__}: {error}"})
+        with recorder.recording() as calls:
+            try:
+                outcome = invoke(event)
+            except Exception as error:  # the storm counts errors instead of stopping at the first
+                outcome = {"outcome": "ERROR", "error": f"{type(error).__name__}: {error}"}
+        outcomes.append({**outcome, "calls": tally(calls)} if record else outcome)
     return outcomes
 
 
 def invoke_concurrently(
-    environment: Mapping[str, str], events: Sequence[Any], *, processes: int
+    environment: Mapping[str, str], events: Sequence[Any], *, processes: int, record_calls: bool = False
 ) -> list[dict[str, Any]]:
     """Deliver events from ``processes`` separate processes at once (separate Lambda containers)."""
     shares = [list(events[index::processes]) for index in range(processes)]
     env = {**environment, **{key: os.environ[key] for key in _AWS_VARIABLES if key in os.environ}}
     with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_invoke_all, env, share) for share in shares]
+        futures = [pool.submit(_invoke_all, env, share, record_calls) for share in shares]
         return [outcome for future in futures for outcome in future.result()]
 
 

@@ -14,6 +14,8 @@ from botocore.retries.standard import RetryContext, StandardRetryConditions
 from botocore.stub import Stubber
 
 from auto_rollback.aws import (
+    AUTOSCALING_READ_ATTEMPTS,
+    AUTOSCALING_READ_CONFIG,
     CLIENT_CONFIG,
     MAX_ATTEMPTS,
     MODELS_DIR,
@@ -131,6 +133,8 @@ def test_one_layer_of_retries_per_call() -> None:
     # Given the clients' retry settings: reads retried by botocore, rollback and cancel by the gateway alone
     assert CLIENT_CONFIG.retries == {"mode": "standard", "total_max_attempts": MAX_ATTEMPTS}
     assert WRITE_CONFIG.retries == {"mode": "standard", "total_max_attempts": 1}
+    # (Auto Scaling's reads add adaptive mode's client-side rate, and two attempts for a storm's tail)
+    assert AUTOSCALING_READ_CONFIG.retries == {"mode": "adaptive", "total_max_attempts": AUTOSCALING_READ_ATTEMPTS}
     # Then the refusals the gateway retries are those botocore would retry, and Auto Scaling's quota refusal
     statuses = {"ResourceContention": 500, "InternalFailure": 500, "ServiceUnavailable": 503}  # as any 5xx
     for code in RETRIED_WRITE_ERRORS - {"LimitExceeded"}:
