@@ -1,14 +1,16 @@
 """AWS access: the only module that calls AWS. Clients are injectable for tests and benchmarks.
 
-One layer of retries per call, never two. Reads go through botocore's standard
-retry mode alone. The two calls that change something (rollback and cancel) go
-through a client whose botocore retries are off, and are retried here alone, with
-capped exponential backoff and full jitter for as long as the invocation has
-time: botocore backs a 5xx off from 50 ms, five attempts in under a second,
-while Auto Scaling's ``ResourceContention`` (another update to the group is
-pending) and ``LimitExceeded`` last longer, and giving up early would leave a
-bad refresh running. A lost answer is not retried here: the caller re-reads the
-refresh to learn whether the call was applied.
+One layer of retries per call, never two. Reads are retried by botocore alone
+(standard mode; adaptive mode for Auto Scaling, see ``AUTOSCALING_READ_CONFIG``).
+The two calls that change something (rollback and cancel) go through a client
+whose botocore retries are off, and are retried here alone, with capped
+exponential backoff and full jitter: refusals (throttling, Auto Scaling's
+``ResourceContention`` and ``LimitExceeded``, any 5xx) at least as often as
+botocore would and then for as long as the invocation has time, because botocore
+backs a 5xx off from 50 ms (five attempts in under a second) while a pending
+update to the group lasts longer, and giving up early would leave a bad refresh
+running; a connection error as often as botocore would, after which the caller
+re-reads the refresh to learn whether the call was applied.
 """
 
 from __future__ import annotations
