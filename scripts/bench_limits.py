@@ -140,7 +140,7 @@ def measure_storm_under_rates(emulator: AwsEmulator, report: Report, *, quick: b
     report.rows.append(
         Row(
             SECTION,
-            "Throttled answers the emulator gave (botocore retried them)",
+            "Throttled answers the emulator gave (all retried: reads by botocore, the rollback call by the function)",
             f"{sum(throttled.values()):,} of {served + sum(throttled.values()):,} requests"
             + (f": {multiset(throttled)}" if throttled else ""),
         )
