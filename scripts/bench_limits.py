@@ -13,7 +13,6 @@ any invocation fails, and how many reads each event costs.
 
 from __future__ import annotations
 
-import re
 import statistics
 import time
 from collections import Counter
@@ -23,28 +22,30 @@ from devkit.aws.aws_server import AwsEmulator
 from devkit.scenarios.events import alarm_event
 from devkit.scenarios.harness import invoke_concurrently
 from devkit.scenarios.large_account import LargeAccount
-from scripts.bench_common import GROUP_TAG, ROOT, Report, Row, fresh_world, multiset, quiet_stdout
+from scripts.bench_common import GROUP_TAG, Report, Row, fresh_world, multiset, quiet_stdout
 from scripts.bench_latency import LATENCY_SECONDS
 from scripts.bench_paths import MAX_CALLS_WITH_TAGS
 
 SECTION = "9. Storm under AWS rates"
-CONFIG = ROOT / "infra" / "config.py"
 
 #: (events, groups with an active refresh, opted-in groups in the account)
 FULL = (1_000, 200, 5_000)
 QUICK = (100, 20, 300)
-#: Reads of an alarm event with alarmTags (every call before the rollback call but the lock write), and one
-#: more when the rollback call fails: the function then reads the refresh to see whether AWS applied it anyway.
-MAX_READS = MAX_CALLS_WITH_TAGS - 1 + 1
+#: Reads of an alarm event with alarmTags: every call before the rollback call but the lock write.
+READS_WITH_TAGS = MAX_CALLS_WITH_TAGS - 1
+#: And one more when the rollback call fails: the function then reads the refresh to see whether AWS applied it.
+MAX_READS = READS_WITH_TAGS + 1
 READ_SERVICES = frozenset({"autoscaling", "cloudwatch", "resourcegroupstaggingapi"})
 
 
 def reserved_concurrency() -> int:
-    """The stack's default reserved concurrency, read from its source (importing CDK takes seconds)."""
-    match = re.search(r"reserved_concurrency: int \| None = (\d+)", CONFIG.read_text(encoding="utf-8"))
-    if match is None:
-        raise RuntimeError(f"no default reserved_concurrency in {CONFIG}")
-    return int(match.group(1))
+    """The stack's default reserved concurrency, from the stack's own settings (no CDK app is built)."""
+    from infra.config import Settings
+
+    default = Settings().reserved_concurrency
+    if default is None:
+        raise RuntimeError("the stack reserves no concurrency by default: the storm needs a container count")
+    return default
 
 
 def reads(calls: dict[str, int]) -> int:
@@ -98,7 +99,7 @@ def measure_storm_under_rates(emulator: AwsEmulator, report: Report, *, quick: b
         "reads_histogram": dict(sorted(Counter(per_event).items())),
         "reads_mean": statistics.mean(per_event),
         # The events that read more than an alarm event's reads, to tell why (a few suffice).
-        "more_reads": [answer for answer, made in zip(answers, per_event, strict=True) if made > MAX_READS - 1][:5],
+        "more_reads": [answer for answer, made in zip(answers, per_event, strict=True) if made > READS_WITH_TAGS][:5],
         "served": served,
         "throttled": throttled,
     }
@@ -133,7 +134,7 @@ def measure_storm_under_rates(emulator: AwsEmulator, report: Report, *, quick: b
             f"max {max(per_event)}, mean {statistics.mean(per_event):.2f} (events by reads: "
             + ", ".join(f"{reads_made}: {count}" for reads_made, count in sorted(Counter(per_event).items()))
             + ")",
-            f"≤ {MAX_READS} each ({MAX_READS - 1}, and 1 to check a failed rollback call)",
+            f"≤ {MAX_READS} each ({READS_WITH_TAGS}, and 1 to check a failed rollback call)",
             max(per_event) <= MAX_READS,
         )
     )
