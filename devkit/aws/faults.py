@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import requests
 from botocore.awsrequest import AWSResponse
@@ -141,7 +141,8 @@ class _Body:
 def error_response(service: str, code: str, status: int, url: str) -> AWSResponse:
     """The HTTP answer ``service`` gives for error ``code``, in the protocol botocore speaks to it."""
     status, headers, body = error_document(service, code, status, f"Injected {code}")
-    return AWSResponse(url, status, headers, _Body(body))
+    # AWSResponse copies any mapping into its HeadersDict; the stubs ask for HTTPHeaders only.
+    return AWSResponse(url, status, cast(Any, headers), _Body(body))
 
 
 @dataclass

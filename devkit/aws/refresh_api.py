@@ -24,9 +24,11 @@ Behaviour follows the API reference, with these deliberate simplifications:
   for every stamp, :func:`set_start_time` for one refresh, ``advance(..., at=)``
   for the end or rollback of one. A test that compares an alarm's time with a
   refresh's start should set both, never read the clock twice.
-* The group's launch template is switched to the desired one when the refresh
-  *starts* (AWS switches it as the refresh proceeds) and switched back when a
-  rollback starts.
+* The group's launch template (or mixed instances policy) changes only when the
+  refresh reaches ``Successful``, as AWS documents it (see :data:`CONFIGURATION_ON_SUCCESS`):
+  during Pending, InProgress, Baking and Cancelling, and after Failed, Cancelled or
+  any Rollback* status, DescribeAutoScalingGroups shows the configuration the group
+  had before the refresh started.
 * Start, Cancel, Rollback and Describe on an unknown group raise ``ValidationError``
   ("AutoScalingGroup name not found"), as AWS answers DescribeInstanceRefreshes for a
   group that does not exist (a 400, e.g. kubernetes-sigs/cluster-api-provider-aws#4662).
@@ -94,6 +96,21 @@ ROLLBACKABLE_STATUSES = frozenset({"Pending", "InProgress", "Baking"})
 TERMINAL_STATUSES = frozenset({"Successful", "Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed"})
 ROLLBACK_STATUSES = frozenset({"RollbackInProgress", "RollbackSuccessful", "RollbackFailed"})
 
+#: The one status at which the group takes the refresh's desired configuration. AWS documents:
+#: * StartInstanceRefresh.DesiredConfiguration: "Once the instance refresh succeeds, Amazon EC2 Auto
+#:   Scaling updates the settings of the Auto Scaling group to reflect the new desired configuration."
+#:   So nothing changes at Pending, InProgress or Baking ("Waiting the specified bake time after an
+#:   instance refresh has finished updating instances": finished updating is not succeeded).
+#: * Failed and Cancelled: the refresh never succeeded, so the settings were never updated.
+#:   CancelInstanceRefresh "does not roll back any changes that it made": the instances it already
+#:   replaced stay replaced; the group's settings had not changed.
+#: * RollbackInProgress / RollbackSuccessful / RollbackFailed: RollbackInstanceRefresh "restores your
+#:   Auto Scaling group to the configuration that it was using before the start of the instance
+#:   refresh"; the user guide ("Undo changes with a manual or auto rollback") says the new instances
+#:   "match the configuration that you last saved on the Auto Scaling group before starting the
+#:   instance refresh", and a finished refresh can no longer be rolled back.
+CONFIGURATION_ON_SUCCESS = "Successful"
+
 #: DescribeInstanceRefreshes' MaxRecords: "The default value is 50 and the maximum value is 100" (API reference).
 DEFAULT_MAX_RECORDS = 50
 MAX_MAX_RECORDS = 100
@@ -142,7 +159,8 @@ class _Refresh:
     instances_total: int
     preferences: dict[str, Any] | None
     desired_configuration: dict[str, Any] | None
-    #: The group's launch template (or mixed instances policy) before the refresh.
+    #: The group's launch template (or mixed instances policy) before the refresh: what it keeps
+    #: until the refresh succeeds, and what a rollback restores.
     previous_configuration: dict[str, Any]
     status: str = "Pending"
     status_reason: str | None = None
@@ -256,7 +274,8 @@ class _UnmodelledError(HTTPException):
 
 
 def _modelled_error_codes() -> frozenset[str]:
-    return frozenset(shape.error_code for shape in get_service_model("autoscaling").error_shapes)
+    # ErrorShape, whose error_code botocore does not declare on the Shape it types error_shapes with.
+    return frozenset(getattr(shape, "error_code") for shape in get_service_model("autoscaling").error_shapes)  # noqa: B009
 
 
 def make_error(error_code: str, message: str) -> Exception:
@@ -433,8 +452,7 @@ def _start(backend: AutoScalingBackend, params: dict[str, Any]) -> _Refresh:
         desired_configuration=copy.deepcopy(desired),
         previous_configuration=_configuration_of(group),
     )
-    if desired:
-        _apply_configuration(group, desired)
+    # The group keeps its configuration until the refresh succeeds (CONFIGURATION_ON_SUCCESS).
     _refreshes(backend).setdefault(group_name, []).append(refresh)
     return refresh
 
@@ -493,7 +511,7 @@ def _rollback(backend: AutoScalingBackend, params: dict[str, Any]) -> _Refresh:
 
 
 def _begin_rollback(group: FakeAutoScalingGroup, refresh: _Refresh, reason: str, at: datetime | None = None) -> None:
-    """Turn the refresh into a rollback (started ``at``, default now) and return the group to its previous template."""
+    """Turn the refresh into a rollback (started ``at``, default now), the group on its previous configuration."""
     refresh.status = "RollbackInProgress"
     refresh.status_reason = reason
     refresh.end_time = None
@@ -502,6 +520,9 @@ def _begin_rollback(group: FakeAutoScalingGroup, refresh: _Refresh, reason: str,
     refresh.rollback = _Rollback(
         reason=reason, start_time=at or _now(), instances_total=replaced, instances_to_update=replaced
     )
+    # A rollback "restores your Auto Scaling group to the configuration that it was using before the start of
+    # the instance refresh" (RollbackInstanceRefresh). The emulation never changed it before Successful, so
+    # this only matters if a test changed the group during the refresh.
     _apply_configuration(group, refresh.previous_configuration)
 
 
@@ -606,8 +627,9 @@ def advance(
 
     Any transition is allowed, so tests can build any history. ``percentage`` sets the
     progress of the refresh (or of the rollback, for Rollback* statuses). Terminal
-    statuses get an EndTime. Reaching a Rollback* status without a rollback having
-    been requested starts one (an auto rollback) with ``rollback_reason``. ``at`` is
+    statuses get an EndTime. Reaching ``Successful`` points the group at the refresh's desired
+    configuration (no other status changes it). Reaching a Rollback* status without a
+    rollback having been requested starts one (an auto rollback) with ``rollback_reason``. ``at`` is
     when this happened (EndTime, RollbackStartTime of an auto rollback), to the second;
     default: the emulation's clock.
     """
@@ -628,6 +650,8 @@ def advance(
             _advance_rollback(group, refresh, status, percentage, rollback_reason, at=moment)
         else:
             _advance_refresh(refresh, status, percentage)
+        if status == CONFIGURATION_ON_SUCCESS and refresh.desired_configuration:
+            _apply_configuration(group, refresh.desired_configuration)
         refresh.status = status
         if status_reason is not None:
             refresh.status_reason = status_reason
@@ -697,7 +721,8 @@ def set_start_time(
         if not found:
             raise LookupError(f"Auto Scaling group {group_name} has no instance refresh {refresh_id or ''}".strip())
         refresh = found[-1]
-        later = [t for t in (refresh.end_time, refresh.rollback and refresh.rollback.start_time) if t is not None]
+        rollback_start = refresh.rollback.start_time if refresh.rollback else None
+        later = [t for t in (refresh.end_time, rollback_start) if t is not None]
         if any(moment > t for t in later):
             raise ValueError(f"{moment.isoformat()} is after the refresh ended or started rolling back")
         refresh.start_time = moment

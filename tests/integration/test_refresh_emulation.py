@@ -120,13 +120,14 @@ def test_start_creates_a_pending_refresh_that_echoes_the_request(autoscaling: An
     assert not {"EndTime", "StatusReason", "RollbackDetails"} & refresh.keys()
 
 
-def test_start_switches_the_group_to_the_desired_launch_template(autoscaling: Any, fleet: Fleet) -> None:
+def test_start_leaves_the_group_on_its_launch_template(autoscaling: Any, fleet: Fleet) -> None:
     # Given a fleet on version 1
     # When a refresh to version 2 starts
     start_refresh(autoscaling, fleet)
 
-    # Then the group now launches version 2
-    assert group_launch_template(autoscaling)["Version"] == fleet.bad_version
+    # Then the group still says version 1, as on AWS: only a refresh that succeeds updates the group
+    assert group_launch_template(autoscaling)["Version"] == fleet.good_version
+    assert latest(autoscaling)["DesiredConfiguration"] == fleet.desired_configuration(fleet.bad_version)
 
 
 def test_start_without_desired_configuration_keeps_the_group_template(autoscaling: Any, fleet: Fleet) -> None:
@@ -216,6 +217,136 @@ def test_start_accepts_a_mixed_instances_policy(autoscaling: Any, fleet: Fleet) 
 
     # Then it is echoed back
     assert latest(autoscaling)["DesiredConfiguration"] == {"MixedInstancesPolicy": policy}
+
+
+# --------------------------------------------------------------------------- the group's configuration
+# AWS updates the group's settings to the desired configuration "once the instance refresh succeeds"
+# (StartInstanceRefresh.DesiredConfiguration); a rollback "restores your Auto Scaling group to the
+# configuration that it was using before the start of the instance refresh" (RollbackInstanceRefresh).
+
+
+@pytest.mark.parametrize("status", ["Pending", "InProgress", "Baking", "Cancelling"])
+def test_the_group_keeps_its_launch_template_while_a_refresh_runs(autoscaling: Any, fleet: Fleet, status: str) -> None:
+    # Given a fleet on version 1 and a refresh to version 2
+    start_refresh(autoscaling, fleet)
+
+    # When the refresh is under way (or baking, or being cancelled)
+    refresh_api.advance(GROUP, status, percentage=100 if status == "Baking" else 50)
+
+    # Then DescribeAutoScalingGroups still shows version 1
+    assert latest(autoscaling)["Status"] == status
+    assert group_launch_template(autoscaling) == {
+        "LaunchTemplateId": fleet.launch_template_id,
+        "LaunchTemplateName": fleet.launch_template_name,
+        "Version": fleet.good_version,
+    }
+
+
+def test_a_successful_refresh_moves_the_group_to_the_desired_launch_template(autoscaling: Any, fleet: Fleet) -> None:
+    # Given a refresh to version 2 that has replaced every instance and is baking
+    start_refresh(autoscaling, fleet, bake_time=300)
+    refresh_api.advance(GROUP, "Baking", percentage=100)
+
+    # When it succeeds
+    refresh_api.advance(GROUP, "Successful")
+
+    # Then the group now launches version 2
+    assert group_launch_template(autoscaling)["Version"] == fleet.bad_version
+
+
+def test_a_successful_refresh_applies_a_desired_mixed_instances_policy(autoscaling: Any, fleet: Fleet) -> None:
+    # Given a refresh whose desired configuration is a mixed instances policy on version 2
+    spec = {"LaunchTemplateId": fleet.launch_template_id, "Version": fleet.bad_version}
+    policy = {"LaunchTemplate": {"LaunchTemplateSpecification": spec, "Overrides": [{"InstanceType": "t3.micro"}]}}
+    autoscaling.start_instance_refresh(
+        AutoScalingGroupName=GROUP, DesiredConfiguration={"MixedInstancesPolicy": policy}
+    )
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][0]
+    assert "MixedInstancesPolicy" not in group
+
+    # When it succeeds
+    refresh_api.advance(GROUP, "Successful")
+
+    # Then the group uses the policy, on version 2
+    group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[GROUP])["AutoScalingGroups"][0]
+    assert (
+        group["MixedInstancesPolicy"]["LaunchTemplate"]["LaunchTemplateSpecification"]["Version"] == fleet.bad_version
+    )
+
+
+@pytest.mark.parametrize("outcome", ["RollbackSuccessful", "RollbackFailed"])
+def test_a_rolled_back_refresh_leaves_the_group_on_its_previous_launch_template(
+    autoscaling: Any, fleet: Fleet, outcome: str
+) -> None:
+    # Given a refresh to version 2, halfway through
+    start_refresh(autoscaling, fleet)
+    refresh_api.advance(GROUP, "InProgress", percentage=50)
+
+    # When it is rolled back, and the rollback ends
+    autoscaling.rollback_instance_refresh(AutoScalingGroupName=GROUP)
+    during = group_launch_template(autoscaling)["Version"]
+    refresh_api.advance(GROUP, outcome)
+
+    # Then the group was on version 1 during the rollback and still is after it
+    assert (during, group_launch_template(autoscaling)["Version"]) == (fleet.good_version, fleet.good_version)
+
+
+def test_an_auto_rollback_after_a_failure_leaves_the_group_on_its_previous_launch_template(
+    autoscaling: Any, fleet: Fleet
+) -> None:
+    # Given a refresh to version 2 with auto rollback, halfway through
+    start_refresh(autoscaling, fleet, auto_rollback=True)
+    refresh_api.advance(GROUP, "InProgress", percentage=50)
+
+    # When AWS rolls it back by itself and the rollback succeeds
+    refresh_api.advance(GROUP, "RollbackInProgress", rollback_reason="Instances failed health checks")
+    refresh_api.advance(GROUP, "RollbackSuccessful")
+
+    # Then the group is on version 1
+    assert group_launch_template(autoscaling)["Version"] == fleet.good_version
+
+
+def test_a_cancelled_refresh_leaves_the_group_on_its_previous_launch_template(autoscaling: Any, fleet: Fleet) -> None:
+    # Given a refresh to version 2, halfway through
+    start_refresh(autoscaling, fleet)
+    refresh_api.advance(GROUP, "InProgress", percentage=50)
+
+    # When it is cancelled and the cancellation ends
+    autoscaling.cancel_instance_refresh(AutoScalingGroupName=GROUP)
+    refresh_api.advance(GROUP, "Cancelled")
+
+    # Then the group is still on version 1 (a cancel keeps the instances already replaced, not the settings)
+    assert latest(autoscaling)["Status"] == "Cancelled"
+    assert group_launch_template(autoscaling)["Version"] == fleet.good_version
+
+
+def test_a_failed_refresh_leaves_the_group_on_its_previous_launch_template(autoscaling: Any, fleet: Fleet) -> None:
+    # Given a refresh to version 2, halfway through
+    start_refresh(autoscaling, fleet)
+    refresh_api.advance(GROUP, "InProgress", percentage=50)
+
+    # When it fails
+    refresh_api.advance(GROUP, "Failed", status_reason="Instances failed to launch")
+
+    # Then the group is still on version 1
+    assert group_launch_template(autoscaling)["Version"] == fleet.good_version
+
+
+def test_a_rollback_returns_to_the_version_the_last_successful_refresh_installed(
+    autoscaling: Any, fleet: Fleet
+) -> None:
+    # Given a successful refresh to version 2, then a refresh back to version 1, halfway through
+    start_refresh(autoscaling, fleet)
+    refresh_api.advance(GROUP, "Successful")
+    start_refresh(autoscaling, fleet, version=fleet.good_version)
+    refresh_api.advance(GROUP, "InProgress", percentage=50)
+
+    # When the second refresh is rolled back
+    autoscaling.rollback_instance_refresh(AutoScalingGroupName=GROUP)
+    refresh_api.advance(GROUP, "RollbackSuccessful")
+
+    # Then the group is on version 2, the configuration it had when the second refresh started
+    assert group_launch_template(autoscaling)["Version"] == fleet.bad_version
 
 
 # --------------------------------------------------------------------------- DescribeInstanceRefreshes
