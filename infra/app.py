@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import os
 
-from aws_cdk import App, Environment, Tags
+from aws_cdk import App, Aws, CfnRule, CfnRuleAssertion, Environment, Fn, Stack, Tags
 
-from infra.config import Settings
+from infra.config import REGIONS, SUPPORTED_REGIONS, Settings, check_region
 from infra.stack import AutoRollbackStack
 
+#: The CloudFormation stack name, the same in every region. Stack names are unique
+#: per account AND region, so one name is enough, and going from ``regions: []`` to a
+#: list keeps updating the stack already in the profile's region instead of creating
+#: a second one next to it (which would notify, and roll back, twice).
 STACK_NAME = "AutoRollback"
 DESCRIPTION = "auto-rollback: rolls back EC2 Auto Scaling instance refreshes when their alarms fire"
+#: What CloudFormation shows when the template is deployed in a region outside the allow-list.
+REGION_RULE_DESCRIPTION = (
+    "auto-rollback needs the AWS-managed Powertools layer for python3.13 on arm64 and its per-release SSM "
+    "parameter, which AWS publishes only in these regions: " + ", ".join(SUPPORTED_REGIONS) + "."
+)
 
 
-def stack_name(region: str | None) -> str:
-    """``AutoRollback-eu-west-1`` for a listed region, ``AutoRollback`` otherwise."""
+def construct_id(region: str | None) -> str:
+    """``AutoRollback-eu-west-1`` for a listed region (the id ``cdk deploy`` selects), ``AutoRollback`` otherwise."""
     return f"{STACK_NAME}-{region}" if region else STACK_NAME
 
 
@@ -28,17 +37,40 @@ def build_app(app: App) -> list[AutoRollbackStack]:
     """
     settings = Settings.from_context(app.node)
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+    profile_region = os.environ.get("CDK_DEFAULT_REGION")
+    if not settings.regions and profile_region:
+        check_region(profile_region, f"{REGIONS} is empty, so the stack goes to the AWS profile's region")
     targets: list[str | None] = list(settings.regions) or [None]
     stacks = []
     for region in targets:
-        stacks.append(
-            AutoRollbackStack(
-                app,
-                stack_name(region),
-                settings=settings,
-                env=Environment(account=account, region=region or os.environ.get("CDK_DEFAULT_REGION")),
-                description=DESCRIPTION,
-            )
+        stack = AutoRollbackStack(
+            app,
+            construct_id(region),
+            stack_name=STACK_NAME,
+            settings=settings,
+            env=Environment(account=account, region=region or profile_region),
+            description=DESCRIPTION,
         )
+        _refuse_unsupported_regions(stack)
+        stacks.append(stack)
     Tags.of(app).add("project", "auto-rollback")
     return stacks
+
+
+def _refuse_unsupported_regions(stack: Stack) -> None:
+    """A template deployed by hand (or synthesized without a region) refuses other regions.
+
+    CloudFormation evaluates Rules before it creates or changes anything, so the stack
+    fails with this description instead of half-creating resources and then failing on
+    the missing layer parameter.
+    """
+    CfnRule(
+        stack,
+        "SupportedRegion",
+        assertions=[
+            CfnRuleAssertion(
+                assert_=Fn.condition_contains(list(SUPPORTED_REGIONS), Aws.REGION),
+                assert_description=REGION_RULE_DESCRIPTION,
+            )
+        ],
+    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import jsii
 from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations
 from aws_cdk import aws_dynamodb as dynamodb
@@ -16,7 +19,7 @@ from constructs import Construct
 
 from auto_rollback.facts import MODE_TAG, GroupMode
 from infra import LAMBDA_DIR
-from infra.config import LATEST, Settings
+from infra.config import ConfigError, Settings
 
 # LAMBDA_DIR (infra/__init__.py) is the directory shipped as the function's code:
 # it holds the package ``auto_rollback`` and nothing else is bundled (boto3 is in
@@ -30,12 +33,26 @@ RUNTIME = lambda_.Runtime.PYTHON_3_13
 #: Graviton: about 20% cheaper per GB-second than x86_64 for the same work, and
 #: nothing here is compiled for a particular architecture.
 ARCHITECTURE = lambda_.Architecture.ARM_64
-POWERTOOLS_ACCOUNT = "017000801446"
-# Both names follow the runtime, so changing RUNTIME cannot leave a layer built
-# for another Python attached (the layers hold compiled dependencies).
-POWERTOOLS_LAYER_NAME = f"AWSLambdaPowertoolsPythonV3-{RUNTIME.name.replace('.', '')}-arm64"
-#: AWS's public parameter naming the newest layer version for this runtime/arch.
-POWERTOOLS_SSM_PARAMETER = f"/aws/service/powertools/python/arm64/{RUNTIME.name}/latest"
+#: The one pin of the Powertools release: requirements.txt is what .venv installs, so
+#: what the tests run on; constraints.txt repeats it and a test keeps the two equal.
+REQUIREMENTS = LAMBDA_DIR.parent / "requirements.txt"
+_POWERTOOLS_PIN = re.compile(r"^aws[-_.]lambda[-_.]powertools(\[[^\]]*\])?==([^\s;#]+)", re.MULTILINE | re.IGNORECASE)
+
+
+def powertools_version(requirements: Path = REQUIREMENTS) -> str:
+    """The aws-lambda-powertools release pinned (``==``) in requirements.txt."""
+    pinned = _POWERTOOLS_PIN.search(requirements.read_text())
+    if pinned is None:
+        raise ConfigError(f"{requirements.name} must pin aws-lambda-powertools==<version>: the layer is chosen by it")
+    return pinned.group(2)
+
+
+#: AWS publishes one public SSM parameter per Powertools release, whose value is the
+#: ARN of the layer carrying exactly that release (layer numbers are not releases).
+#: The path follows RUNTIME and ARCHITECTURE, so changing either cannot leave a layer
+#: built for another Python or CPU attached (the layers hold compiled dependencies).
+POWERTOOLS_SSM_PREFIX = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}"
+POWERTOOLS_SSM_PARAMETER = f"{POWERTOOLS_SSM_PREFIX}/{powertools_version()}"
 
 #: The work is a few AWS API calls. Lambda allots CPU in proportion to memory, so
 #: 256 MB doubles the CPU share of the 128 MB minimum, which shortens the cold
@@ -59,8 +76,11 @@ ASYNC_MAX_EVENT_AGE = Duration.hours(1)
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 
 #: The Auto Scaling calls the function reads with (auto_rollback.aws): group tags
-#: and the latest refresh. It never lists groups, so no DescribeAutoScalingGroups.
+#: and the latest refresh. Only the manual ``inventory`` invoke lists groups
+#: (DescribeAutoScalingGroups, filtered on the opt-in tag's key, a page at a time);
+#: deciding on an alarm or a refresh event never does.
 AUTO_SCALING_READ_ACTIONS = (
+    "autoscaling:DescribeAutoScalingGroups",
     "autoscaling:DescribeInstanceRefreshes",
     "autoscaling:DescribeTags",
 )
@@ -93,6 +113,7 @@ class AutoRollbackFunction(Construct):
         topic_key: kms.IKey,
         table: dynamodb.ITable,
         failed_events: sqs.IQueue,
+        chat_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -121,7 +142,7 @@ class AutoRollbackFunction(Construct):
             code=lambda_.Code.from_asset(
                 str(LAMBDA_DIR), exclude=["__pycache__", "**/__pycache__", "*.pyc", "**/*.pyc"]
             ),
-            layers=[self._powertools_layer(settings)],
+            layers=[self._powertools_layer()],
             memory_size=MEMORY_MB,
             timeout=TIMEOUT,
             reserved_concurrent_executions=settings.reserved_concurrency,
@@ -135,6 +156,7 @@ class AutoRollbackFunction(Construct):
                 "IRREVERSIBLE_FALLBACK": settings.irreversible_fallback,
                 "INSUFFICIENT_DATA_ACTION": settings.insufficient_data_action,
                 "MUTED_ALARM_ACTION": settings.muted_alarm_action,
+                **({"CHAT_TOPIC_ARN": chat_topic.topic_arn} if chat_topic else {}),
                 "POWERTOOLS_SERVICE_NAME": "auto-rollback",
                 "POWERTOOLS_METRICS_NAMESPACE": "AutoRollback",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -157,20 +179,18 @@ class AutoRollbackFunction(Construct):
         self._grant(
             stack, settings=settings, topic=topic, topic_key=topic_key, table=table, failed_events=failed_events
         )
-
-    def _powertools_layer(self, settings: Settings) -> lambda_.ILayerVersion:
-        """The AWS-managed Powertools layer, pinned, or resolved at deploy time."""
-        if settings.powertools_layer_version == LATEST:
-            # CloudFormation reads AWS's public parameter when the stack deploys.
-            arn = ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_SSM_PARAMETER)
-        else:
-            arn = Stack.of(self).format_arn(
-                service="lambda",
-                account=POWERTOOLS_ACCOUNT,
-                resource="layer",
-                resource_name=f"{POWERTOOLS_LAYER_NAME}:{settings.powertools_layer_version}",
-                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        if chat_topic:
+            # The chat copy of each outcome (infra/notifications.py); same key as the outcomes
+            # topic, so the EncryptOutcomes statement already covers its encryption.
+            self.role.add_to_policy(
+                iam.PolicyStatement(sid="PublishChat", actions=["sns:Publish"], resources=[chat_topic.topic_arn])
             )
+
+    def _powertools_layer(self) -> lambda_.ILayerVersion:
+        """The AWS-managed layer carrying exactly the Powertools release the tests ran on."""
+        # CloudFormation reads AWS's public per-release parameter when the stack deploys
+        # (in the stack's region, where the layer lives), so no credentials are needed at synth.
+        arn = ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_SSM_PARAMETER)
         return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn)
 
     def _grant(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,18 +19,10 @@ from typing import Any
 import aws_cdk as cdk
 
 from infra.app import build_app
-from infra.function import HANDLER, ROLLBACK_ACTIONS
+from infra.config import ConfigError
+from infra.function import HANDLER, ROLLBACK_ACTIONS, powertools_version
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
-_POWERTOOLS_PIN = re.compile(r"^aws-lambda-powertools==(\S+)", re.MULTILINE)
-
-
-def tested_powertools_version() -> str:
-    """The Powertools release the suite runs against (requirements.txt), which the layer should carry."""
-    pinned = _POWERTOOLS_PIN.search((_REPO_ROOT / "requirements.txt").read_text())
-    if pinned is None:
-        raise ValueError("requirements.txt does not pin aws-lambda-powertools==<version>")
-    return pinned.group(1)
 
 
 def _resources(template: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
@@ -112,16 +104,12 @@ def summarise(template: dict[str, Any]) -> list[tuple[str, str]]:
     ]
     alarms = _resources(template, "AWS::CloudWatch::Alarm")
     (layer,) = props["Layers"]
-    tested = tested_powertools_version()
+    tested = powertools_version()
     return [
         ("Runtime", f"{props['Runtime']} on {props['Architectures'][0]}"),
         ("Handler", props["Handler"]),
         ("Powertools layer", _render(layer, template)),
         ("Powertools tested (requirements.txt)", tested),
-        (
-            "Its layer, per release (SSM)",
-            f"/aws/service/powertools/python/{props['Architectures'][0]}/{props['Runtime']}/{tested}",
-        ),
         ("Rollback/Cancel allowed", _rollback_rights(template, {"Ref": props["Role"]["Fn::GetAtt"][0]})),
         ("Memory (MB)", str(props["MemorySize"])),
         ("Timeout (s)", str(props["Timeout"])),
@@ -167,10 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         context[key] = value
     with tempfile.TemporaryDirectory() as outdir:
         app = cdk.App(outdir=outdir, context=context, analytics_reporting=False)
-        stacks = build_app(app)
+        try:
+            stacks = build_app(app)
+        except ConfigError as error:  # the same one line as `cdk synth` prints (app.py)
+            print(f"auto-rollback configuration error: {error}", file=sys.stderr)
+            return 1
         assembly = app.synth()
         for stack in stacks:
-            template = assembly.get_stack_by_name(stack.stack_name).template
+            template = assembly.get_stack_artifact(stack.artifact_id).template
             region = "from the CLI profile" if cdk.Token.is_unresolved(stack.region) else stack.region
             print(f"{stack.stack_name} (region: {region})")
             for figure, value in summarise(template):

@@ -4,8 +4,8 @@ The storm of section 4 runs against an emulator that answers as fast as it can.
 Here the emulator enforces ``devkit.aws.rate_model.AWS_RATES`` (Auto Scaling's
 account-wide bucket, CloudWatch's and the tagging API's per-operation rates) and
 answers every call after the same latency as section 8, and the events come in at
-the function's default reserved concurrency (``reserved_concurrency`` in
-infra/config.py: that many containers at most), in an account of thousands of
+the reserved concurrency the deploy guide recommends (``RECOMMENDED_RESERVED_CONCURRENCY``
+in infra/config.py: that many containers at most), in an account of thousands of
 opted-in groups. Throttled calls are retried by botocore, as in Lambda; what the
 storm shows is whether every refresh is still rolled back exactly once, whether
 any invocation fails, and how many reads each event costs.
@@ -39,13 +39,11 @@ READ_SERVICES = frozenset({"autoscaling", "cloudwatch", "resourcegroupstaggingap
 
 
 def reserved_concurrency() -> int:
-    """The stack's default reserved concurrency, from the stack's own settings (no CDK app is built)."""
-    from infra.config import Settings
+    """The reserved concurrency docs/DEPLOY.md recommends (the stack reserves none by default,
+    so that it deploys in a new account), from infra/config.py (no CDK app is built)."""
+    from infra.config import RECOMMENDED_RESERVED_CONCURRENCY
 
-    default = Settings().reserved_concurrency
-    if default is None:
-        raise RuntimeError("the stack reserves no concurrency by default: the storm needs a container count")
-    return default
+    return RECOMMENDED_RESERVED_CONCURRENCY
 
 
 def reads(calls: dict[str, int]) -> int:
@@ -108,7 +106,7 @@ def measure_storm_under_rates(emulator: AwsEmulator, report: Report, *, quick: b
         Row(
             SECTION,
             f"{events_count:,} alarm events (alarmTags) over {groups} refreshing groups in an account of "
-            f"{account_groups:,} opted-in groups, {processes} containers (the default reserved concurrency), "
+            f"{account_groups:,} opted-in groups, {processes} containers (the recommended reserved concurrency), "
             f"`AWS_RATES` and {LATENCY_SECONDS * 1000:.0f} ms a call",
             f"{elapsed:.0f} s ({events_count / elapsed:.1f} events/s)",
         )

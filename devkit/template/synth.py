@@ -65,5 +65,5 @@ def synth_template(
         (stack,) = stacks
     else:
         stack = next((candidate for candidate in stacks if candidate.region == region), stacks[0])
-    template: dict[str, Any] = assembly.get_stack_by_name(stack.stack_name).template
+    template: dict[str, Any] = assembly.get_stack_artifact(stack.artifact_id).template
     return template

@@ -57,8 +57,7 @@ def rollback_on_insufficient_data_json(tmp_path_factory: pytest.TempPathFactory)
             "dryRun": True,
             "irreversibleFallback": "notify",
             "notificationEmails": ["oncall@example.com", "platform@example.com"],
-            "powertoolsLayerVersion": "latest",
-            "reservedConcurrency": "none",
+            "reservedConcurrency": "5",
             "consoleTestEvents": False,
         },
     )

@@ -1,15 +1,15 @@
-"""cdk.json options and app.py: one stack per listed region, every option validated."""
+"""cdk.json and app.py: one stack per listed region, all named AutoRollback, only where the layer exists."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from devkit.template.synth import REPO_ROOT, build, cdk_json_context
-from infra.config import ConfigError, Settings
+from infra.app import REGION_RULE_DESCRIPTION
+from infra.config import SUPPORTED_REGIONS, ConfigError, Settings
 
 
 def test_cdk_json_runs_the_app_with_the_project_venv() -> None:
@@ -31,16 +31,17 @@ def test_cdk_json_defaults_are_the_documented_ones() -> None:
     assert settings.alarm_states == ("ALARM",)
 
 
-def test_one_stack_per_listed_region(tmp_path: Path) -> None:
+def test_one_stack_per_listed_region_all_named_autorollback(tmp_path: Path) -> None:
     # Given three regions in the context
     regions = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 
     # When the app is built
     _, stacks = build(tmp_path, {"regions": regions})
 
-    # Then each region gets its own stack, named after it, in the same account
-    assert [(stack.stack_name, stack.region) for stack in stacks] == [
-        (f"AutoRollback-{region}", region) for region in regions
+    # Then each region gets its own stack (selected by `cdk deploy AutoRollback-<region>`), in the
+    # same account, and CloudFormation names every one of them AutoRollback
+    assert [(stack.artifact_id, stack.stack_name, stack.region) for stack in stacks] == [
+        (f"AutoRollback-{region}", "AutoRollback", region) for region in regions
     ]
     assert {stack.account for stack in stacks} == {"123456789012"}
 
@@ -51,7 +52,22 @@ def test_no_region_listed_means_the_profile_region(tmp_path: Path) -> None:
     _, stacks = build(tmp_path)
 
     # Then one stack named AutoRollback goes to the CLI profile's region
-    assert [(stack.stack_name, stack.region) for stack in stacks] == [("AutoRollback", "us-east-1")]
+    assert [(stack.artifact_id, stack.stack_name, stack.region) for stack in stacks] == [
+        ("AutoRollback", "AutoRollback", "us-east-1")
+    ]
+
+
+def test_listing_regions_later_updates_the_stack_already_deployed(tmp_path: Path) -> None:
+    # Given a deployment made with regions = [] from a us-east-1 profile
+    _, before = build(tmp_path / "before")
+
+    # When the same account lists us-east-1 and eu-west-1
+    _, after = build(tmp_path / "after", {"regions": ["us-east-1", "eu-west-1"]})
+
+    # Then us-east-1 gets a stack of the same name (CloudFormation updates it) rather than a second one
+    assert {(stack.stack_name, stack.region) for stack in before} <= {
+        (stack.stack_name, stack.region) for stack in after
+    }
 
 
 def test_regions_may_be_given_on_the_command_line(tmp_path: Path) -> None:
@@ -63,50 +79,43 @@ def test_regions_may_be_given_on_the_command_line(tmp_path: Path) -> None:
     assert [stack.region for stack in stacks] == ["eu-west-1", "eu-central-1"]
 
 
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ({"dryRun": "true"}, {"dry_run": True}),
-        ({"reservedConcurrency": "10"}, {"reserved_concurrency": 10}),
-        ({"reservedConcurrency": "none"}, {"reserved_concurrency": None}),
-        ({"powertoolsLayerVersion": "40"}, {"powertools_layer_version": 40}),
-        ({"powertoolsLayerVersion": "latest"}, {"powertools_layer_version": "latest"}),
-        (
-            {"notificationEmails": "a@example.com,b@example.com"},
-            {"notification_emails": ("a@example.com", "b@example.com")},
-        ),
-        ({"notificationEmails": '["a@example.com"]'}, {"notification_emails": ("a@example.com",)}),
-        ({"consoleTestEvents": "false"}, {"console_test_events": False}),
-    ],
-)
-def test_command_line_strings_are_understood(raw: dict[str, Any], expected: dict[str, Any]) -> None:
-    # Given an option passed with -c (always a string)
-    # When it is read
-    settings = Settings.from_mapping(raw)
-
-    # Then it has its typed value
-    for attribute, value in expected.items():
-        assert getattr(settings, attribute) == value
+def test_a_profile_region_without_the_layer_stops_the_synth(tmp_path: Path) -> None:
+    # Given regions = [] and an AWS profile in a region where the layer is not published
+    # When the app is built
+    # Then synth stops, saying where the region came from
+    with pytest.raises(ConfigError, match="AWS profile's region: 'ap-southeast-6' is not a region"):
+        build(tmp_path, environment={"region": "ap-southeast-6"})
 
 
-@pytest.mark.parametrize(
-    ("raw", "message"),
-    [
-        ({"dryRun": "yes"}, "dryRun"),
-        ({"irreversibleFallback": "rollback"}, "irreversibleFallback"),
-        ({"insufficientDataAction": "alarm"}, "insufficientDataAction"),
-        ({"notificationEmails": ["not-an-email"]}, "notificationEmails"),
-        ({"powertoolsLayerVersion": 0}, "powertoolsLayerVersion"),
-        ({"powertoolsLayerVersion": "newest"}, "powertoolsLayerVersion"),
-        ({"regions": ["eu-west-1", "eu-west-1"]}, "regions"),
-        ({"regions": ["Europe"]}, "regions"),
-        ({"reservedConcurrency": 0}, "reservedConcurrency"),
-        ({"consoleTestEvents": 1}, "consoleTestEvents"),
-    ],
-)
-def test_invalid_options_stop_the_synth_with_the_option_named(raw: dict[str, Any], message: str) -> None:
-    # Given an option with a value the stack cannot deploy
-    # When it is read
-    # Then synth stops, naming the option
-    with pytest.raises(ConfigError, match=message):
-        Settings.from_mapping(raw)
+@pytest.mark.parametrize("region", [None, "eu-west-1"], ids=["environment-agnostic", "region-known"])
+def test_the_template_itself_refuses_other_regions(tmp_path: Path, region: str | None) -> None:
+    # Given the app synthesized with or without a known region (a template may be deployed by hand)
+    app, (stack,) = build(tmp_path, environment={"account": None, "region": region})
+
+    # When its Rules are read
+    rule = app.synth().get_stack_artifact(stack.artifact_id).template["Rules"]["SupportedRegion"]
+
+    # Then CloudFormation checks the region against the allow-list before creating anything
+    assert rule == {
+        "Assertions": [
+            {
+                "Assert": {"Fn::Contains": [list(SUPPORTED_REGIONS), {"Ref": "AWS::Region"}]},
+                "AssertDescription": REGION_RULE_DESCRIPTION,
+            }
+        ]
+    }
+    assert "python3.13 on arm64" in REGION_RULE_DESCRIPTION
+
+
+def test_the_summary_says_what_is_wrong_with_the_options_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a misspelt option, as an operator checks the template before deploying
+    from infra.summary import main
+
+    # When the summary is asked for
+    status = main(["-c", "dryrun=true"])
+
+    # Then it stops with the line `cdk synth` prints, not a traceback
+    assert status == 1
+    assert capsys.readouterr().err == (
+        "auto-rollback configuration error: unknown context key 'dryrun': did you mean 'dryRun'?\n"
+    )

@@ -11,7 +11,14 @@ import pytest
 from auto_rollback.facts import MODE_TAG, GroupMode
 from devkit.template.synth import REPO_ROOT, cdk_environment
 from infra import summary
-from infra.config import OPTION_KEYS
+from infra.config import (
+    OPTION_KEYS,
+    RECOMMENDED_RESERVED_CONCURRENCY,
+    REMOVED_KEYS,
+    SUPPORTED_REGIONS,
+    ConfigError,
+    Settings,
+)
 from infra.console_events import EVENTS_DIR, EXAMPLES
 
 DEPLOY = REPO_ROOT / "docs" / "DEPLOY.md"
@@ -41,6 +48,54 @@ def test_every_option_is_documented() -> None:
 
     # Then none is missing
     assert missing == []
+
+
+def test_removed_options_are_not_in_the_table() -> None:
+    # Given the guide's option table
+    text = DEPLOY.read_text()
+
+    # When the options that no longer exist are looked for
+    listed = [key for key in REMOVED_KEYS if f"| `{key}` |" in text]
+
+    # Then none is offered
+    assert listed == []
+
+
+def test_the_guide_lists_the_supported_regions_of_the_code() -> None:
+    # Given the guide's "Supported regions" paragraph
+    paragraph = re.search(r"\*\*Supported regions\.\*\*(.*?)\n\n", DEPLOY.read_text(), re.S)
+    assert paragraph, "docs/DEPLOY.md no longer has its Supported regions paragraph"
+
+    # When the region names in it are read
+    named = re.findall(r"\b[a-z]{2}-[a-z]+-\d\b", paragraph.group(1))
+
+    # Then they are infra/config.py's allow-list, in its order
+    assert named == list(SUPPORTED_REGIONS)
+
+
+def test_the_guide_quotes_the_message_of_a_misspelt_key() -> None:
+    # Given the message the guide quotes for `-c dryrun=true`
+    text = " ".join(DEPLOY.read_text().split())
+
+    # When the same key is read
+    try:
+        Settings.from_mapping({"dryrun": "true"})
+    except ConfigError as error:
+        message = str(error)
+
+    # Then the guide shows what synth prints
+    assert f"(`{message}`)" in text
+
+
+def test_the_guide_recommends_the_reservation_the_benchmark_uses() -> None:
+    # Given the guide's reserved-concurrency advice
+    text = DEPLOY.read_text()
+
+    # When the recommended value is looked for
+    # Then it is RECOMMENDED_RESERVED_CONCURRENCY, and the default is no reservation
+    assert f'set `"reservedConcurrency": {RECOMMENDED_RESERVED_CONCURRENCY}`' in text
+    assert "| `reservedConcurrency` | `null` |" in text
+    assert Settings().reserved_concurrency is None
 
 
 def test_the_guide_lists_the_opt_in_values_the_function_knows() -> None:

@@ -1,0 +1,357 @@
+"""Deploy guardrails: every context key, value and region is checked before anything is deployed."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from devkit.aws.aws_server import patched_environ
+from devkit.template.synth import REPO_ROOT, cdk_json_context, synth_template
+from infra.config import (
+    OPTION_KEYS,
+    SUPPORTED_REGIONS,
+    ConfigError,
+    Settings,
+    context_of,
+)
+from infra.function import ARCHITECTURE, POWERTOOLS_SSM_PARAMETER, RUNTIME, powertools_version
+
+# ---------------------------------------------------------------- unknown keys
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("dryrun", "dryRun"),
+        ("DRYRUN", "dryRun"),
+        ("dryRn", "dryRun"),
+        ("reservedConcurency", "reservedConcurrency"),
+        ("region", "regions"),
+        ("notificationEmail", "notificationEmails"),
+        ("mutedAlarmActions", "mutedAlarmAction"),
+    ],
+)
+def test_a_misspelt_key_stops_the_synth_naming_the_option_meant(typed: str, meant: str) -> None:
+    # Given a context key that is almost an option (as `-c dryrun=true` would give)
+    # When the context is read
+    # Then synth stops instead of deploying with the option left at its default, and names the option meant
+    with pytest.raises(ConfigError, match=re.escape(f"unknown context key {typed!r}: did you mean {meant!r}?")):
+        Settings.from_mapping({typed: "true"})
+
+
+def test_a_key_like_no_option_lists_the_options() -> None:
+    # Given a key that resembles no option at all
+    # When the context is read
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_mapping({"colour": "blue"})
+
+    # Then the message lists every option there is
+    assert "unknown context key 'colour'" in str(raised.value)
+    assert all(key in str(raised.value) for key in OPTION_KEYS)
+
+
+def test_every_unknown_key_is_named_at_once() -> None:
+    # Given two mistakes in the same context
+    # When it is read
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_mapping({"dryrun": True, "Regions": ["eu-west-1"]})
+
+    # Then both are reported, so one synth shows every fix to make
+    assert "'dryrun'" in str(raised.value)
+    assert "'Regions': did you mean 'regions'?" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "@aws-cdk/core:enablePartitionLiterals",
+        "@aws-cdk/aws-lambda:recognizeLayerVersion",
+        "aws:cdk:enable-path-metadata",
+        "aws:cdk:bundling-stacks",
+        "availability-zones:account=123456789012:region=eu-west-1",
+        "ssm:account=123456789012:parameterName=/some/parameter:region=eu-west-1",
+        "cdk-toolkit-internal",
+        "acknowledged-issue-numbers",
+        "cli-telemetry",
+    ],
+)
+def test_the_cdks_own_keys_pass(key: str) -> None:
+    # Given a key the CDK itself puts in the context (feature flag, CLI setting, cached lookup)
+    # When the context is read
+    settings = Settings.from_mapping({key: True})
+
+    # Then it is left alone
+    assert settings == Settings()
+
+
+def test_the_committed_cdk_json_has_no_unknown_key() -> None:
+    # Given cdk.json as committed, feature flags included
+    # When its context is read
+    # Then nothing is refused, and the options are the defaults
+    assert Settings.from_mapping(cdk_json_context()) == Settings()
+
+
+def test_the_context_the_cli_passes_is_checked_as_a_whole() -> None:
+    # Given the context as the CDK CLI hands it to app.py (CDK_CONTEXT_JSON), with a typo from -c
+    cli_context = {**cdk_json_context(), "aws:cdk:version-reporting": True, "dryrun": "true"}
+
+    # When app.py reads it
+    with patched_environ({"CDK_CONTEXT_JSON": json.dumps(cli_context)}):
+        app = cdk.App()
+
+        # Then the typo is refused
+        with pytest.raises(ConfigError, match="did you mean 'dryRun'"):
+            Settings.from_context(app.node)
+
+
+def test_an_old_cdk_json_with_the_layer_number_says_what_replaced_it() -> None:
+    # Given a cdk.json from before this version, which pinned the layer by number
+    # When it is read
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_mapping({"powertoolsLayerVersion": 38})
+
+    # Then synth stops and says what decides the layer now
+    assert "powertoolsLayerVersion was removed" in str(raised.value)
+    assert "requirements.txt" in str(raised.value)
+
+
+# ------------------------------------------------------------------- null/none
+
+
+@pytest.mark.parametrize("value", [None, "none", "None", "null", "NULL"])
+def test_null_or_none_reserves_no_concurrency(value: Any) -> None:
+    # Given reservedConcurrency null (cdk.json) or none/null (-c)
+    # When it is read
+    settings = Settings.from_mapping({"reservedConcurrency": value})
+
+    # Then the function stays in the account's unreserved pool
+    assert settings.reserved_concurrency is None
+
+
+@pytest.mark.parametrize("key", ["chatSlack", "chatTeams"])
+@pytest.mark.parametrize("value", [None, "none", "null", "NULL"])
+def test_null_or_none_turns_a_chat_channel_off(key: str, value: Any) -> None:
+    # Given a chat channel option set to null (cdk.json) or none/null (-c, to override cdk.json once)
+    # When it is read
+    settings = Settings.from_mapping({key: value})
+
+    # Then no channel configuration is made
+    assert settings.chat_slack is None and settings.chat_teams is None
+
+
+def test_the_default_reserves_no_concurrency_so_a_new_account_can_deploy(template_json: dict[str, Any]) -> None:
+    # Given the committed cdk.json (a new account's quota may be 10, and Lambda keeps 10 unreserved)
+    # When the stack is synthesized
+    (function,) = [
+        resource
+        for resource in template_json["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and resource["Properties"].get("Handler") == "auto_rollback.handler.lambda_handler"
+    ]
+
+    # Then the function reserves nothing
+    assert "ReservedConcurrentExecutions" not in function["Properties"]
+    assert Settings().reserved_concurrency is None
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["dryRun", "irreversibleFallback", "insufficientDataAction", "mutedAlarmAction", "consoleTestEvents"],
+)
+def test_null_is_refused_where_it_means_nothing(key: str) -> None:
+    # Given an option that has no "unset" value, set to null
+    # When it is read
+    # Then synth stops naming the option, instead of silently using the default
+    with pytest.raises(ConfigError, match=rf"^{key} must .*got null$"):
+        Settings.from_mapping({key: None})
+
+
+@pytest.mark.parametrize("key", ["regions", "notificationEmails"])
+def test_null_lists_are_refused_with_the_empty_list_suggested(key: str) -> None:
+    # Given a list option set to null
+    # When it is read
+    # Then the message says that [] is how to write "none"
+    with pytest.raises(ConfigError, match=rf"^{key} must be a list of strings \(\[\] for none\), got null$"):
+        Settings.from_mapping({key: None})
+
+
+def test_a_null_in_cdk_json_reaches_the_checks_although_the_app_drops_it() -> None:
+    # Given the CLI's context with dryRun null (the App itself keeps only non-null values)
+    with patched_environ({"CDK_CONTEXT_JSON": json.dumps({"dryRun": None, "reservedConcurrency": None})}):
+        app = cdk.App()
+
+        # When the app's context is read
+        context = context_of(app.node)
+
+        # Then both nulls are there, and the meaningless one stops the synth
+        assert app.node.try_get_context("dryRun") is None
+        assert context["dryRun"] is None and context["reservedConcurrency"] is None
+        with pytest.raises(ConfigError, match="dryRun must be true or false, got null"):
+            Settings.from_context(app.node)
+
+
+def test_a_null_in_the_cli_overflow_file_is_read_too(tmp_path: Path) -> None:
+    # Given a context too big for the environment: the CLI writes the rest to a file
+    overflow = tmp_path / "context-overflow.json"
+    overflow.write_text(json.dumps({"consoleTestEvents": None}))
+    environment = {"CDK_CONTEXT_JSON": "{}", "CONTEXT_OVERFLOW_LOCATION_ENV": str(overflow)}
+
+    # When the app's context is read
+    with patched_environ(environment):
+        app = cdk.App()
+        # Then the null from the file is checked like any other
+        with pytest.raises(ConfigError, match="consoleTestEvents must be true or false, got null"):
+            Settings.from_context(app.node)
+
+
+# -------------------------------------------------------------------- regions
+
+
+@pytest.mark.parametrize("region", ["ap-southeast-6", "us-gov-west-1", "cn-north-1", "eu-east-9"])
+def test_a_region_without_the_layer_stops_the_synth(region: str) -> None:
+    # Given a listed region where AWS publishes no Powertools layer for python3.13/arm64
+    # When the options are read
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_mapping({"regions": ["eu-west-1", region]})
+
+    # Then synth stops, naming the region and the regions that work
+    assert f"regions: {region!r} is not a region where AWS publishes the Powertools layer" in str(raised.value)
+    assert "eu-west-1, eu-west-2" in str(raised.value)
+
+
+def test_the_allow_list_was_made_for_the_functions_runtime() -> None:
+    # Given the region allow-list (researched for python3.13 on arm64)
+    # When the function's runtime and architecture are read
+    # Then they are still those: changing them means checking the list again
+    assert (RUNTIME.name, ARCHITECTURE.name) == ("python3.13", "arm64")
+    assert len(SUPPORTED_REGIONS) == len(set(SUPPORTED_REGIONS)) == 32
+    assert list(SUPPORTED_REGIONS) == sorted(SUPPORTED_REGIONS)
+
+
+# ------------------------------------------------------------- powertools pin
+
+
+def test_the_layer_is_the_one_aws_publishes_for_the_pinned_release(template_json: dict[str, Any]) -> None:
+    # Given the release pinned in requirements.txt (what .venv installs and the tests import)
+    pinned = powertools_version()
+
+    # When the stack is synthesized
+    (function,) = [
+        resource
+        for resource in template_json["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and resource["Properties"].get("Handler") == "auto_rollback.handler.lambda_handler"
+    ]
+    (layer,) = function["Properties"]["Layers"]
+    parameter = template_json["Parameters"][layer["Ref"]]
+
+    # Then CloudFormation resolves the layer from AWS's per-release parameter for exactly that release
+    assert parameter == {
+        "Type": "AWS::SSM::Parameter::Value<String>",
+        "Default": f"/aws/service/powertools/python/arm64/python3.13/{pinned}",
+    }
+    assert parameter["Default"] == POWERTOOLS_SSM_PARAMETER
+
+
+def test_the_pin_is_what_the_tests_run_on_and_constraints_repeat_it() -> None:
+    # Given the single pin (requirements.txt)
+    pinned = powertools_version()
+
+    # When the installed library and constraints.txt are read
+    installed = importlib.metadata.version("aws-lambda-powertools")
+    constraints = powertools_version(REPO_ROOT / "constraints.txt")
+
+    # Then all three agree: the layer carries the Powertools that was tested
+    assert pinned == installed == constraints
+
+
+def test_the_pin_is_read_from_the_file_given(tmp_path: Path) -> None:
+    # Given a requirements file pinning another release (with an extra and a comment)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("boto3==1.0\naws-lambda-powertools[tracer]==9.8.7  # the layer follows\n")
+
+    # When the pin is read
+    # Then it is that release
+    assert powertools_version(requirements) == "9.8.7"
+
+
+def test_no_exact_pin_stops_the_synth(tmp_path: Path) -> None:
+    # Given a requirements file where Powertools floats
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("aws-lambda-powertools>=3\n")
+
+    # When the pin is read
+    # Then synth stops: without an exact release there is no per-release layer to pick
+    with pytest.raises(ConfigError, match="must pin aws-lambda-powertools==<version>"):
+        powertools_version(requirements)
+
+
+# ----------------------------------------------------------- option values
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"dryRun": "true"}, {"dry_run": True}),
+        ({"reservedConcurrency": "10"}, {"reserved_concurrency": 10}),
+        ({"reservedConcurrency": 5}, {"reserved_concurrency": 5}),
+        ({"reservedConcurrency": "none"}, {"reserved_concurrency": None}),
+        (
+            {"notificationEmails": "a@example.com,b@example.com"},
+            {"notification_emails": ("a@example.com", "b@example.com")},
+        ),
+        ({"notificationEmails": '["a@example.com"]'}, {"notification_emails": ("a@example.com",)}),
+        ({"consoleTestEvents": "false"}, {"console_test_events": False}),
+    ],
+)
+def test_command_line_strings_are_understood(raw: dict[str, Any], expected: dict[str, Any]) -> None:
+    # Given an option passed with -c (always a string) or written in cdk.json
+    # When it is read
+    settings = Settings.from_mapping(raw)
+
+    # Then it has its typed value
+    for attribute, value in expected.items():
+        assert getattr(settings, attribute) == value
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"dryRun": "yes"}, "dryRun"),
+        ({"irreversibleFallback": "rollback"}, "irreversibleFallback"),
+        ({"insufficientDataAction": "alarm"}, "insufficientDataAction"),
+        ({"notificationEmails": ["not-an-email"]}, "notificationEmails"),
+        ({"regions": ["eu-west-1", "eu-west-1"]}, "regions"),
+        ({"regions": ["Europe"]}, "regions"),
+        ({"reservedConcurrency": 0}, "reservedConcurrency"),
+        ({"reservedConcurrency": "five"}, "reservedConcurrency"),
+        ({"consoleTestEvents": 1}, "consoleTestEvents"),
+    ],
+)
+def test_invalid_options_stop_the_synth_with_the_option_named(raw: dict[str, Any], message: str) -> None:
+    # Given an option with a value the stack cannot deploy
+    # When it is read
+    # Then synth stops, naming the option
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_mapping(raw)
+
+
+def test_a_reservation_is_deployed_when_asked_for(tmp_path: Path) -> None:
+    # Given an account whose quota allows a reservation, and reservedConcurrency 5
+    # When the stack is synthesized
+    template = synth_template(tmp_path, {"reservedConcurrency": 5})
+
+    # Then the function reserves (and is capped to) 5 executions
+    reserved = [
+        resource["Properties"].get("ReservedConcurrentExecutions")
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and resource["Properties"].get("Handler") == "auto_rollback.handler.lambda_handler"
+    ]
+    assert reserved == [5]
