@@ -116,9 +116,14 @@ class Aws:
 
 
 def fresh_world(emulator: AwsEmulator, name: str) -> tuple[Deployment, Aws]:
-    """Forget everything in the emulator, then deploy the function's resources again."""
+    """Forget everything in the emulator, then deploy the function's resources again.
+
+    With the chat topic, as the stack always creates it: every outcome is published
+    twice (the outcome, then its chat copy), and the figures count both.
+    """
     emulator.reset()
-    return Deployment.create(name=name), Aws.connect()
+    chat_topic = boto3.client("sns").create_topic(Name=f"{name}-chat")["TopicArn"]
+    return Deployment.create(name=name, CHAT_TOPIC_ARN=chat_topic), Aws.connect()
 
 
 def median_ms(samples: Sequence[float]) -> float:

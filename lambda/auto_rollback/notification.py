@@ -7,6 +7,12 @@ group and severity. Whatever the input, the subject stays within SNS's rules
 (printable ASCII, no line breaks, at most 100 characters) and the message within
 its size limit, because alarm names and reasons are text that anyone who can
 create an alarm controls.
+
+With a chat topic configured, the same result is also published there, alone and
+as a plain message, in the custom-notification format Amazon Q Developer in chat
+applications renders (auto_rollback.chat): SNS's message structure offers no key
+for Amazon Q Developer, whose subscriptions use the ``https`` protocol, which any
+other HTTPS subscriber would share.
 """
 
 from __future__ import annotations
@@ -18,7 +24,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from auto_rollback.aws import CLIENT_CONFIG, aws_session
+from auto_rollback.observability import CHAT_FAILURE_METRIC, logger, metrics
 from auto_rollback.outcomes import Result
 
 if TYPE_CHECKING:
@@ -92,16 +101,38 @@ def console_url(group: str, region: str) -> str:
 
 
 class Notifier:
-    """Publishes notifications to the outcome topic."""
+    """Publishes notifications to the outcome topic, and a chat copy to the chat topic if there is one.
 
-    def __init__(self, topic_arn: str, *, account: str, region: str, sns: SNSClient | None = None) -> None:
+    The outcome topic is the record: :meth:`publish` raises only when *it* refuses, so
+    the idempotency layer (actions.py) releases its record and Lambda's retry publishes
+    the outcome again, once. The chat copy is published after the record was accepted
+    and never raises: had it raised, the retry would publish the record a second time.
+    A chat copy SNS refuses (after botocore's retries) is logged at ERROR with the whole
+    message, ready for ``aws sns publish --message``, and counted in the
+    ``ChatPublishFailures`` metric: it is not lost, and the record is never doubled.
+    (The chat copy is at most once: a retry whose outcome publish is replayed by the
+    idempotency record publishes no chat copy either.)
+    """
+
+    def __init__(
+        self,
+        topic_arn: str,
+        *,
+        account: str,
+        region: str,
+        sns: SNSClient | None = None,
+        chat_topic_arn: str | None = None,
+        function_name: str | None = None,
+    ) -> None:
         self.topic_arn = topic_arn
+        self.chat_topic_arn = chat_topic_arn
         self.account = account
         self.region = region
+        self.function_name = function_name
         self.sns: SNSClient = sns or aws_session().client("sns", config=CLIENT_CONFIG)
 
     def publish(self, result: Result) -> str:
-        """Publish one result; returns the SNS message id. Raises when SNS refuses."""
+        """Publish one result; returns the outcome topic's message id. Raises when that topic refuses."""
         notification = build_notification(result, account=self.account, region=self.region)
         body = json.dumps(notification.body, separators=(",", ":"), default=str)
         attributes: dict[str, MessageAttributeValueTypeDef] = {
@@ -114,7 +145,29 @@ class Notifier:
             Message=json.dumps({"default": body, "email": notification.email}),
             MessageAttributes=attributes,
         )
+        if self.chat_topic_arn:
+            self._publish_chat(result, attributes)
         return str(response["MessageId"])
+
+    def _publish_chat(self, result: Result, attributes: dict[str, MessageAttributeValueTypeDef]) -> None:
+        # Imported here: chat imports console_url from this module.
+        from auto_rollback.chat import build_chat_message  # noqa: PLC0415
+
+        message = ""
+        try:
+            message = json.dumps(
+                build_chat_message(result, account=self.account, region=self.region, function_name=self.function_name),
+                ensure_ascii=False,
+            )
+            # A plain message (no MessageStructure): every subscriber, Amazon Q Developer's
+            # HTTPS endpoint included, receives exactly the custom notification.
+            self.sns.publish(TopicArn=str(self.chat_topic_arn), Message=message, MessageAttributes=attributes)
+        except Exception:  # whatever goes wrong, the record was published: never fail (and re-publish) it
+            logger.exception(
+                "The chat copy of a published outcome could not be published; the outcome topic has it",
+                extra={"chatTopicArn": self.chat_topic_arn, "chatMessage": message},
+            )
+            metrics.add_metric(name=CHAT_FAILURE_METRIC, unit=MetricUnit.Count, value=1)
 
 
 def _email_text(body: dict[str, Any]) -> str:

@@ -17,6 +17,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 SERVICE = "auto-rollback"
 NAMESPACE = "AutoRollback"
+#: A chat copy of an outcome that SNS refused (the outcome itself was published);
+#: the stack alarms on it and graphs it.
+CHAT_FAILURE_METRIC = "ChatPublishFailures"
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE), service=SERVICE)

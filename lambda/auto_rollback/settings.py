@@ -44,6 +44,10 @@ class Settings:
     irreversible_fallback: IrreversibleFallback = IrreversibleFallback.CANCEL
     insufficient_data_action: InsufficientDataAction = InsufficientDataAction.IGNORE
     muted_alarm_action: MutedAlarmAction = MutedAlarmAction.IGNORE
+    #: The topic Amazon Q Developer in chat applications reads (chat-format messages only); None: no chat.
+    chat_topic_arn: str | None = None
+    #: Set by Lambda itself; shown in the paste-ready ``evaluate`` command of chat messages.
+    function_name: str | None = None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -57,6 +61,8 @@ class Settings:
             irreversible_fallback=_choice(env, "IRREVERSIBLE_FALLBACK", IrreversibleFallback, "cancel"),
             insufficient_data_action=_choice(env, "INSUFFICIENT_DATA_ACTION", InsufficientDataAction, "ignore"),
             muted_alarm_action=_choice(env, "MUTED_ALARM_ACTION", MutedAlarmAction, "ignore"),
+            chat_topic_arn=_optional(env, "CHAT_TOPIC_ARN", prefix="arn:"),
+            function_name=_optional(env, "AWS_LAMBDA_FUNCTION_NAME"),
         )
 
 
@@ -67,6 +73,11 @@ def _required(env: Mapping[str, str], name: str, prefix: str = "") -> str:
     if prefix and not value.startswith(prefix):
         raise ConfigurationError(f"{name} must start with {prefix!r}, got {value!r}")
     return value
+
+
+def _optional(env: Mapping[str, str], name: str, prefix: str = "") -> str | None:
+    """None when unset or blank; otherwise checked as :func:`_required` checks."""
+    return _required(env, name, prefix) if env.get(name, "").strip() else None
 
 
 def _required_any(env: Mapping[str, str], names: tuple[str, ...]) -> str:

@@ -84,6 +84,7 @@ def test_resource_wildcard_is_only_for_reads_and_xray(statements: list[Statement
     # Then they read, or are X-Ray's (which accepts no resource), and nothing else
     assert {action for action in on_everything if is_mutating(action)} == MUTATING_WITHOUT_RESOURCE_SCOPING
     assert on_everything - MUTATING_WITHOUT_RESOURCE_SCOPING == {
+        "autoscaling:DescribeAutoScalingGroups",
         "autoscaling:DescribeInstanceRefreshes",
         "autoscaling:DescribeTags",
         "cloudwatch:DescribeAlarms",
@@ -143,16 +144,18 @@ def test_other_accounts_and_regions_are_out_of_reach(statements: list[Statement]
         assert not is_allowed(statements, "autoscaling:RollbackInstanceRefresh", arn, {OPT_IN: "enabled"})
 
 
-def test_publish_is_allowed_on_the_outcomes_topic_only(
+def test_publish_is_allowed_on_the_stacks_two_topics_only(
     statements: list[Statement], template_json: dict[str, Any]
 ) -> None:
-    # Given the stack's topic and some other topic
-    topic = placeholder_arn(_logical_id(template_json, "AWS::SNS::Topic"))
+    # Given the stack's outcomes topic, its chat topic, and some other topic
+    topic = placeholder_arn(_logical_id(template_json, "AWS::SNS::Topic", DisplayName="auto-rollback outcomes"))
+    chat = placeholder_arn(_logical_id(template_json, "AWS::SNS::Topic", DisplayName="auto-rollback chat"))
     other = f"arn:aws:sns:{REGION}:{ACCOUNT}:someone-elses-topic"
 
     # When the policy is asked about sns:Publish
-    # Then only the outcomes topic may be published to, and encrypted for with its key
+    # Then only the stack's topics may be published to, and encrypted for with their key
     assert is_allowed(statements, "sns:Publish", topic)
+    assert is_allowed(statements, "sns:Publish", chat)
     assert not is_allowed(statements, "sns:Publish", other)
     key = placeholder_arn(_logical_id(template_json, "AWS::KMS::Key"), "Arn")
     assert is_allowed(statements, "kms:GenerateDataKey", key)
@@ -190,6 +193,8 @@ def test_alarm_tags_are_readable_in_this_account_and_region_only(statements: lis
 def test_every_granted_action_is_in_the_contract(statements: list[Statement]) -> None:
     # Given the function's contract (README): the calls it makes, and what Lambda needs to run it
     contract = {
+        # Only the manual inventory invoke lists groups.
+        "autoscaling:DescribeAutoScalingGroups",
         "autoscaling:DescribeInstanceRefreshes",
         "autoscaling:DescribeTags",
         "autoscaling:RollbackInstanceRefresh",
@@ -340,3 +345,23 @@ def test_mute_rules_are_read_only_where_the_function_honours_them(
     # Then only the stack that honours mutes may read them: the other never asks
     assert is_allowed(statements, "cloudwatch:ListAlarmMuteRules", "*")
     assert not any(statement.matches_action("cloudwatch:ListAlarmMuteRules") for statement in acting_anyway)
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "autoscaling:DescribeAutoScalingGroups",
+        "autoscaling:DescribeInstanceRefreshes",
+        "cloudwatch:DescribeAlarms",
+        "tag:GetResources",
+    ],
+)
+def test_the_inventory_invoke_may_make_its_reads_and_they_change_nothing(
+    statements: list[Statement], dry_run_statements: list[Statement], action: str
+) -> None:
+    # Given the calls the inventory invoke makes (auto_rollback.inventory)
+    # When the default and the dry-run roles are asked about each one
+    # Then both allow it, and it is a read: listing the fleet widens no mutating right
+    assert is_allowed(statements, action, "*")
+    assert is_allowed(dry_run_statements, action, "*")
+    assert not is_mutating(action)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import boto3
 import pytest
+from botocore.stub import ANY, Stubber
 
-from auto_rollback.notification import SUBJECT_LIMIT, build_notification, console_url, subject_line
+from auto_rollback.notification import SUBJECT_LIMIT, Notifier, build_notification, console_url, subject_line
 from auto_rollback.outcomes import Outcome, Result, Severity
 
 ALARM_TRIGGER = {"type": "alarm", "alarmName": "web-prod-5xx", "state": "ALARM"}
+OUTCOMES = "arn:aws:sns:eu-west-1:123456789012:outcomes"
+CHAT = "arn:aws:sns:eu-west-1:123456789012:chat"
+ANY_PUBLISH = {"Subject": ANY, "MessageStructure": "json", "Message": ANY, "MessageAttributes": ANY}
+#: The chat copy: a plain message, no subject and no message structure.
+ANY_CHAT = {"Message": ANY, "MessageAttributes": ANY}
 
 
 def result(**changes: object) -> Result:
@@ -128,3 +135,30 @@ LABELS = (
     "Time:",
     "Console:",
 )
+
+
+def test_the_chat_copy_is_published_after_the_outcome_and_its_failure_never_fails_the_publish() -> None:
+    # Given a notifier with a chat topic, and an SNS client (botocore's Stubber) that accepts the
+    # outcome and refuses the chat copy
+    sns = boto3.client("sns", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    notifier = Notifier(
+        OUTCOMES, account="123456789012", region="eu-west-1", sns=sns, chat_topic_arn=CHAT, function_name="fn"
+    )
+    with Stubber(sns) as stub:
+        stub.add_response("publish", {"MessageId": "outcome-1"}, {**ANY_PUBLISH, "TopicArn": OUTCOMES})
+        stub.add_client_error("publish", "AuthorizationError", expected_params={**ANY_CHAT, "TopicArn": CHAT})
+        # When the result is published
+        message_id = notifier.publish(result())
+        # Then both were asked for, in that order, and the outcome's id is returned: no error, so the
+        # idempotency record is kept and Lambda's retry does not publish the outcome a second time
+        stub.assert_no_pending_responses()
+    assert message_id == "outcome-1"
+
+
+def test_without_a_chat_topic_only_the_outcome_is_published() -> None:
+    sns = boto3.client("sns", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    notifier = Notifier(OUTCOMES, account="123456789012", region="eu-west-1", sns=sns)
+    with Stubber(sns) as stub:
+        stub.add_response("publish", {"MessageId": "outcome-1"}, {**ANY_PUBLISH, "TopicArn": OUTCOMES})
+        assert notifier.publish(result()) == "outcome-1"
+        stub.assert_no_pending_responses()

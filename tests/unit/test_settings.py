@@ -18,6 +18,18 @@ def test_defaults_are_the_safe_documented_ones() -> None:
     assert settings.dry_run is False
     assert settings.irreversible_fallback is IrreversibleFallback.CANCEL
     assert settings.insufficient_data_action is InsufficientDataAction.IGNORE
+    assert settings.chat_topic_arn is None
+    assert settings.function_name is None
+
+
+def test_chat_topic_and_function_name_are_read_when_set() -> None:
+    # Given the chat topic the stack sets, and the function name Lambda sets
+    settings = Settings.from_environment(
+        {**VALID, "CHAT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:chat", "AWS_LAMBDA_FUNCTION_NAME": "fn"}
+    )
+    # Then both are read; a blank chat topic means no chat
+    assert (settings.chat_topic_arn, settings.function_name) == ("arn:aws:sns:us-east-1:123456789012:chat", "fn")
+    assert Settings.from_environment({**VALID, "CHAT_TOPIC_ARN": " "}).chat_topic_arn is None
 
 
 def test_every_option_is_read() -> None:
@@ -39,6 +51,7 @@ def test_every_option_is_read() -> None:
         ({"IRREVERSIBLE_FALLBACK": "ignore"}, "IRREVERSIBLE_FALLBACK"),
         ({"INSUFFICIENT_DATA_ACTION": "panic"}, "INSUFFICIENT_DATA_ACTION"),
         ({"AWS_REGION": ""}, "AWS_REGION"),
+        ({"CHAT_TOPIC_ARN": "chat-topic"}, "CHAT_TOPIC_ARN"),
     ],
 )
 def test_invalid_configuration_names_the_variable(changes: dict[str, str], variable: str) -> None:
