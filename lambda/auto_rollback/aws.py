@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -35,6 +35,7 @@ from auto_rollback.facts import (
     ALARM_PREFIX_TAG,
     MODE_TAG,
     AlarmFacts,
+    GroupConfig,
     GroupMode,
     GroupTags,
     MuteFacts,
@@ -88,6 +89,8 @@ MAX_FILTER_VALUES = 1000  # DescribeTags: "The maximum number of filters per fil
 MAX_ALARMS_PAGE = 100  # DescribeAlarms MaxRecords
 MAX_ALARM_NAMES = 100  # DescribeAlarms AlarmNames
 MAX_TAGGED_PAGE = 100  # GetResources ResourcesPerPage
+MAX_TAG_FILTER_VALUES = 20  # GetResources: "each key can include up to 20 values"
+MAX_GROUPS_PAGE = 100  # DescribeAutoScalingGroups MaxRecords
 #: Every kind of alarm that can watch a group. DescribeAlarms returns metric alarms
 #: only unless asked, so each kind must be named.
 ALARM_TYPES: list[Any] = ["MetricAlarm", "CompositeAlarm", "LogAlarm"]
@@ -326,6 +329,79 @@ class AwsGateway:
                 return None
             kwargs["NextToken"] = response["NextToken"]
 
+    # --- inventory reads (manual ``inventory`` invoke only): each bounded by the caller's page counts ------
+
+    def tagged_groups_page(self, next_token: str | None) -> tuple[list[GroupConfig], str | None]:
+        """A page (up to 100) of the groups with an ``auto-rollback`` tag, whatever its value; and the next token.
+
+        The ``tag-key`` filter, not ``tag:auto-rollback``: the latter matches exact values
+        only, and the near misses (``Enabled``) are what an inventory must show.
+        ``IncludeInstances=false`` is not sent: the parameter is recent, and a runtime's
+        boto3 that predates it refuses the whole call before sending it. The instances
+        cost answer size, not calls.
+        """
+        kwargs: dict[str, Any] = {"Filters": [{"Name": "tag-key", "Values": [MODE_TAG]}], "MaxRecords": MAX_GROUPS_PAGE}
+        if next_token:
+            kwargs["NextToken"] = next_token
+        response = self.autoscaling.describe_auto_scaling_groups(**kwargs)
+        groups = [_group_config(group) for group in response.get("AutoScalingGroups", [])]
+        return groups, response.get("NextToken") or None
+
+    def alarms_tagged_for_groups(
+        self, group_names: Sequence[str], *, max_pages: int
+    ) -> tuple[dict[str, list[str]], bool]:
+        """The alarm names tagged ``auto-rollback:group`` = each group (at most 20 groups); True if pages were left.
+
+        One GetResources filter takes 20 values, so up to 20 groups share each page.
+        """
+        if len(group_names) > MAX_TAG_FILTER_VALUES:
+            raise ValueError(f"at most {MAX_TAG_FILTER_VALUES} groups per GetResources filter")
+        found: dict[str, list[str]] = {name: [] for name in group_names}
+        if not group_names:
+            return found, False
+        kwargs: dict[str, Any] = {
+            "TagFilters": [{"Key": ALARM_GROUP_TAG, "Values": list(group_names)}],
+            "ResourceTypeFilters": ["cloudwatch:alarm"],
+            "ResourcesPerPage": MAX_TAGGED_PAGE,
+        }
+        for _ in range(max_pages):
+            response = self.tagging.get_resources(**kwargs)
+            for mapping in response.get("ResourceTagMappingList", []):
+                name = _alarm_name(mapping.get("ResourceARN", ""))
+                tags = {tag["Key"]: tag["Value"] for tag in mapping.get("Tags", [])}
+                group = tags.get(ALARM_GROUP_TAG)
+                if name and group in found and name not in found[group]:
+                    found[group].append(name)
+            if not response.get("PaginationToken"):
+                return found, False
+            kwargs["PaginationToken"] = response["PaginationToken"]
+        return found, True
+
+    def alarms_named(self, names: Sequence[str], *, max_pages: int) -> tuple[list[AlarmFacts], bool]:
+        """The alarms of every kind with these names (at most 100), any state; True if pages were left."""
+        if len(names) > MAX_ALARM_NAMES:
+            raise ValueError(f"at most {MAX_ALARM_NAMES} alarm names per DescribeAlarms call")
+        if not names:
+            return [], False
+        return self._alarm_pages({"AlarmNames": list(names)}, max_pages)
+
+    def alarms_with_prefix(self, prefix: str, *, max_pages: int) -> tuple[list[AlarmFacts], bool]:
+        """The alarms of every kind whose name starts with ``prefix``, any state; True if pages were left."""
+        if not prefix or len(prefix) > MAX_ALARM_NAME:  # AWS refuses such a prefix
+            return [], False
+        return self._alarm_pages({"AlarmNamePrefix": prefix}, max_pages)
+
+    def _alarm_pages(self, selection: dict[str, Any], max_pages: int) -> tuple[list[AlarmFacts], bool]:
+        kwargs: dict[str, Any] = {**selection, "AlarmTypes": ALARM_TYPES, "MaxRecords": MAX_ALARMS_PAGE}
+        alarms: list[AlarmFacts] = []
+        for _ in range(max_pages):
+            response = self.cloudwatch.describe_alarms(**kwargs)
+            alarms.extend(_in_alarm_since(response, None))
+            if not response.get("NextToken"):
+                return alarms, False
+            kwargs["NextToken"] = response["NextToken"]
+        return alarms, True
+
     def count_alarms_with_prefix(self, prefix: str) -> int:
         """How many alarms (any state, any kind, first page only) have a name starting with ``prefix``."""
         if len(prefix) > MAX_ALARM_NAME:  # a tag value may be 256 long; AWS refuses such a prefix
@@ -438,16 +514,32 @@ def _group(name: str, tags: dict[str, str]) -> GroupTags:
     )
 
 
+def _launch_template_version(configuration: Any) -> str | None:
+    """The launch template Version of a group or desired configuration; None without a launch template.
+
+    A launch template specification without Version means $Default (LaunchTemplateSpecification).
+    """
+    template = configuration.get("LaunchTemplate") or (
+        (configuration.get("MixedInstancesPolicy") or {}).get("LaunchTemplate", {}).get("LaunchTemplateSpecification")
+    )
+    return str(template.get("Version") or "$Default") if template else None
+
+
+def _group_config(group: Any) -> GroupConfig:
+    tags = {
+        tag["Key"]: tag.get("Value", "")
+        for tag in group.get("Tags", [])
+        if tag.get("Key") in {MODE_TAG, ALARM_PREFIX_TAG}
+    }
+    return GroupConfig(_group(group["AutoScalingGroupName"], tags), _launch_template_version(group))
+
+
 def _refresh_facts(refresh: Any) -> RefreshFacts:
     desired = refresh.get("DesiredConfiguration") or {}
-    template = desired.get("LaunchTemplate") or (
-        (desired.get("MixedInstancesPolicy") or {}).get("LaunchTemplate", {}).get("LaunchTemplateSpecification")
-    )
     return RefreshFacts(
         instance_refresh_id=refresh["InstanceRefreshId"],
         status=refresh["Status"],
         start_time=refresh.get("StartTime"),
         has_desired_configuration=bool(desired),
-        # A launch template specification without Version means $Default (LaunchTemplateSpecification).
-        launch_template_version=(template.get("Version") or "$Default") if template else None,
+        launch_template_version=_launch_template_version(desired),
     )

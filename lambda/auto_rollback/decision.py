@@ -307,13 +307,23 @@ def started_warnings(
             "no alarm is linked by the group's auto-rollback:alarm-prefix tag; "
             "only alarms tagged auto-rollback:group can stop this refresh"
         )
-    if alarm_prefix is not None and alarm_prefix.startswith(TARGET_TRACKING_ALARM_PREFIX):
-        warnings.append(
-            f"the group's {ALARM_PREFIX_TAG} tag {alarm_prefix!r} starts with {TARGET_TRACKING_ALARM_PREFIX!r}, "
-            "and the state changes of alarms named so (target-tracking scaling alarms) never reach the function; "
-            "they can stop this refresh only at a checkpoint or when baking starts"
-        )
+    target_tracking = target_tracking_prefix_problem(alarm_prefix)
+    if target_tracking:
+        warnings.append(target_tracking + "; they can stop this refresh only at a checkpoint or when baking starts")
     return warnings
+
+
+def target_tracking_prefix_problem(alarm_prefix: str | None) -> str | None:
+    """Why an ``auto-rollback:alarm-prefix`` that starts like a target-tracking alarm's name misleads; None if not.
+
+    Case-sensitive, as EventBridge's prefix match is.
+    """
+    if alarm_prefix is None or not alarm_prefix.startswith(TARGET_TRACKING_ALARM_PREFIX):
+        return None
+    return (
+        f"the group's {ALARM_PREFIX_TAG} tag {alarm_prefix!r} starts with {TARGET_TRACKING_ALARM_PREFIX!r}, "
+        "and the state changes of alarms named so (target-tracking scaling alarms) never reach the function"
+    )
 
 
 _LIFECYCLE_REASONS = {

@@ -2,13 +2,17 @@
 
 Three shapes are accepted: a CloudWatch "Alarm State Change" event, an EC2 Auto
 Scaling instance-refresh event, and a manual invoke typed into the Lambda
-console. Anything else raises :class:`InvalidEventError` naming the offending
-field, before any AWS call is made. Parsing is strict on purpose: a mistyped
+console (``rollback`` or ``evaluate`` one group, or ``inventory`` the fleet).
+Anything else raises :class:`InvalidEventError` naming the offending field,
+before any AWS call is made. Parsing is strict on purpose: a mistyped
 ``dryrun`` in a console event must not silently become a real rollback.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +39,12 @@ _MAX_RULE_ARN = 1600
 #: ``ActionsSuppressedBy`` is one of three short words today; room for a new one.
 _MAX_SUPPRESSION_KIND = 64
 _MANUAL_FIELDS = frozenset({"action", "autoScalingGroupName", "reason", "dryRun"})
+INVENTORY_ACTION = "inventory"
+_INVENTORY_FIELDS = frozenset({"action", "nextToken"})
+#: An inventory token holds an Auto Scaling NextToken (the model sets no length) and a group
+#: name (255); real ones are a few hundred characters. Anything this long is not ours.
+_MAX_INVENTORY_TOKEN = 4096
+_INVENTORY_TOKEN_VERSION = 1
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 # What each service's API refuses in a name; anything else is a name AWS may send us.
 # CloudWatch (PutMetricAlarm): UTF-8, no ASCII control characters.
@@ -147,13 +157,60 @@ class ManualTrigger:
         return {"type": "manual", "action": self.action.value, "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class InventoryCursor:
+    """Where an inventory resumes: a DescribeAutoScalingGroups page, after a group already listed.
+
+    ``page_token`` is AWS's NextToken for that page (None: the first page). ``after``
+    names the last group listed from that page; the groups up to it are skipped. If it
+    is no longer on the page (deleted since), the whole page is listed again: a group
+    may then appear twice across invokes, never not at all.
+    """
+
+    page_token: str | None = None
+    after: str | None = None
+
+    def encode(self) -> str:
+        raw = json.dumps({"v": _INVENTORY_TOKEN_VERSION, "page": self.page_token, "after": self.after})
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> InventoryCursor:
+        """A cursor from a ``nextToken`` an inventory answer gave; InvalidEventError("nextToken") otherwise."""
+        problem = "is not a token an inventory answer gave; invoke without nextToken to start over"
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise InvalidEventError("nextToken", problem) from None
+        if not isinstance(data, dict) or set(data) != {"v", "page", "after"} or data["v"] != _INVENTORY_TOKEN_VERSION:
+            raise InvalidEventError("nextToken", problem)
+        page, after = data["page"], data["after"]
+        if not all(value is None or (isinstance(value, str) and value) for value in (page, after)):
+            raise InvalidEventError("nextToken", problem)
+        if after is not None and (len(after) > _MAX_NAME or _NOT_IN_GROUP_NAMES.search(after)):
+            raise InvalidEventError("nextToken", problem)
+        return cls(page, after)
+
+
+@dataclass(frozen=True)
+class InventoryTrigger:
+    """An operator asked for the fleet inventory (read-only), from the start or from ``cursor``."""
+
+    cursor: InventoryCursor
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": "manual", "action": INVENTORY_ACTION, "resumed": self.cursor != InventoryCursor()}
+
+
 Trigger = AlarmTrigger | RefreshTrigger | ManualTrigger
 
 
-def parse_event(event: object) -> Trigger:
+def parse_event(event: object) -> Trigger | InventoryTrigger:
     """Turn a raw invocation payload into a trigger; raise InvalidEventError otherwise."""
     if not isinstance(event, dict):
         raise InvalidEventError("event", f"expected a JSON object, got {_type_name(event)}")
+    if event.get("action") == INVENTORY_ACTION:
+        return _parse_inventory(event)
     if "action" in event:
         return _parse_manual(event)
     source = _text(event, "source", "source")
@@ -246,7 +303,7 @@ def _parse_manual(event: dict[str, Any]) -> ManualTrigger:
     try:
         parsed_action = ManualAction(action)
     except ValueError:
-        allowed = " | ".join(member.value for member in ManualAction)
+        allowed = " | ".join([*(member.value for member in ManualAction), INVENTORY_ACTION])
         raise InvalidEventError("action", f"expected {allowed}, got {_shown(action)}") from None
     dry_run = event.get("dryRun", False)
     if not isinstance(dry_run, bool):
@@ -259,6 +316,18 @@ def _parse_manual(event: dict[str, Any]) -> ManualTrigger:
         reason=_optional_text(event, "reason", "reason", limit=_MAX_TEXT) or "manual invoke",
         dry_run=dry_run,
     )
+
+
+def _parse_inventory(event: dict[str, Any]) -> InventoryTrigger:
+    unknown = sorted(str(key) for key in event if key not in _INVENTORY_FIELDS)
+    if unknown:
+        raise InvalidEventError(
+            _shown(unknown[0], quote=False),
+            f"unknown field; an inventory invoke takes {', '.join(sorted(_INVENTORY_FIELDS))}",
+        )
+    if event.get("nextToken") is None:
+        return InventoryTrigger(InventoryCursor())
+    return InventoryTrigger(InventoryCursor.decode(_text(event, "nextToken", "nextToken", limit=_MAX_INVENTORY_TOKEN)))
 
 
 # --- field readers: each names the field it failed on ---------------------------------------------------

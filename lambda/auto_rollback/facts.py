@@ -22,6 +22,10 @@ ALARM_GROUP_TAG = "auto-rollback:group"
 #: (infra/triggers.py), and an alarm named like this never invokes the function.
 TARGET_TRACKING_ALARM_PREFIX = "TargetTracking-"
 
+#: Launch template versions that name no fixed version: a rollback cannot restore them
+#: (AWS, "Undo changes with a manual or auto rollback", Considerations).
+MOVING_VERSIONS = frozenset({"$Latest", "$Default"})
+
 #: Refresh statuses in which a rollback can still help.
 ACTIVE_STATUSES = frozenset({"Pending", "InProgress", "Baking"})
 
@@ -75,6 +79,16 @@ class GroupTags:
 
 
 @dataclass(frozen=True)
+class GroupConfig:
+    """A group as ``DescribeAutoScalingGroups`` lists it: its auto-rollback tags and its launch template."""
+
+    tags: GroupTags
+    #: The Version of the group's launch template specification (``$Default`` when it has none), or None
+    #: when the group has no launch template (a launch configuration).
+    launch_template_version: str | None
+
+
+@dataclass(frozen=True)
 class RefreshFacts:
     """The parts of ``DescribeInstanceRefreshes`` the decision needs."""
 
@@ -93,7 +107,7 @@ class RefreshFacts:
         """Why AWS will refuse to roll this refresh back, when that is visible up front."""
         if not self.has_desired_configuration:
             return "the refresh has no desired configuration"
-        if self.launch_template_version in {"$Latest", "$Default"}:
+        if self.launch_template_version in MOVING_VERSIONS:
             return f"the refresh uses launch template version {self.launch_template_version}"
         return None
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from auto_rollback.actions import ExactlyOnceActions
+from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
 from auto_rollback.aws import AwsGateway
-from auto_rollback.events import InvalidEventError, ManualTrigger, parse_event
+from auto_rollback.events import InvalidEventError, InventoryTrigger, ManualTrigger, parse_event
 from auto_rollback.notification import Notifier
 from auto_rollback.observability import logger, metrics, record_outcome, traced_handler
 from auto_rollback.outcomes import Outcome, Result
-from auto_rollback.service import RollbackService
+from auto_rollback.service import GroupsFailedError, RollbackService
 from auto_rollback.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,6 +46,8 @@ def get_service() -> RollbackService:
         settings.notification_topic_arn,
         account=settings.notification_topic_arn.split(":")[4],
         region=settings.region,
+        chat_topic_arn=settings.chat_topic_arn,
+        function_name=settings.function_name,
     )
     actions = ExactlyOnceActions(
         gateway,
@@ -64,17 +66,42 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         trigger = parse_event(event)
     except InvalidEventError as error:
-        logger.error("Rejected event", extra={"field": error.field, "problem": error.problem})
-        record_outcome("INVALID_EVENT")
+        record_rejection(error)
         raise
     logger.set_correlation_id(getattr(trigger, "event_id", None) or context.aws_request_id)
+    if isinstance(trigger, InventoryTrigger):
+        try:
+            return service.inventory(trigger, context)  # read-only; logged once there, no outcome to record
+        except InvalidEventError as error:  # a nextToken that AWS refused: the operator's input after all
+            record_rejection(error)
+            raise
     if isinstance(trigger, ManualTrigger):
         logger.info("Manual invoke", extra={"action": trigger.action.value, "group": trigger.auto_scaling_group_name})
-    results = service.handle(trigger, context)
+    try:
+        results = service.handle(trigger, context)
+    except GroupsFailedError as failure:
+        record_decisions(failure.results)
+        raise failure.first from None  # the first failure's own type and cause, for Lambda's retry
+    except ActionFailedError as failure:
+        record_decisions([failure.result])
+        raise
+    record_decisions(results)
+    return summarize(results)
+
+
+def record_rejection(error: InvalidEventError) -> None:
+    logger.error("Rejected event", extra={"field": error.field, "problem": error.problem})
+    record_outcome("INVALID_EVENT")
+
+
+def record_decisions(results: list[Result]) -> None:
+    """Every decision reaches the metrics and the decision history, a failed invocation's too."""
     for result in results:
         record_outcome(result.outcome.value)
-        logger.info("Decision", extra={"result": result.to_dict()})
-    return summarize(results)
+        if result.outcome is Outcome.FAILED:
+            logger.error("Decision", extra={"result": result.to_dict()})
+        else:
+            logger.info("Decision", extra={"result": result.to_dict()})
 
 
 def summarize(results: list[Result]) -> dict[str, Any]:

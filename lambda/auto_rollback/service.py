@@ -11,9 +11,9 @@ from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from auto_rollback import concurrency
+from auto_rollback import concurrency, inventory
 from auto_rollback import decision as rules
 from auto_rollback.actions import CANCELLED_STATUSES, ROLLING_BACK_STATUSES, ActionFailedError, ExactlyOnceActions
 from auto_rollback.aws import AwsGateway
@@ -21,6 +21,7 @@ from auto_rollback.decision import Decision, FiringAlarms, Verdict
 from auto_rollback.events import (
     AlarmTrigger,
     InvalidEventError,
+    InventoryTrigger,
     ManualAction,
     ManualTrigger,
     RefreshEventType,
@@ -43,6 +44,21 @@ _ALREADY_ACTED_REASONS = frozenset({rules.ROLLBACK_IN_PROGRESS, rules.REFRESH_CA
 #: ... and the states they end in: a redelivery may come after the rollback or cancel finished.
 _ALREADY_ACTED_STATUSES = ROLLING_BACK_STATUSES | CANCELLED_STATUSES
 _ALARM_CHECK_EVENTS = frozenset({RefreshEventType.CHECKPOINT_REACHED, RefreshEventType.STARTED_BAKING})
+
+
+class GroupsFailedError(Exception):
+    """Some of an alarm's groups could not be handled after every group was tried.
+
+    ``results`` is every decision made, the FAILED ones included, so the handler can
+    log and count them all: the groups acted on must reach the decision history even
+    though the invocation fails (its retry answers DEDUPLICATED for them). ``first``
+    is the first failure, which the handler raises so Lambda retries the event.
+    """
+
+    def __init__(self, results: list[Result], first: Exception) -> None:
+        super().__init__(str(first))
+        self.results = results
+        self.first = first
 
 
 class RollbackService:
@@ -74,6 +90,19 @@ class RollbackService:
         if isinstance(trigger, RefreshTrigger):
             return [self._on_refresh_event(trigger, remaining)]
         return [self._on_manual(trigger, remaining)]
+
+    def inventory(self, trigger: InventoryTrigger, context: LambdaContext) -> dict[str, Any]:
+        """The fleet inventory (read-only): logged once, never published (see :mod:`auto_rollback.inventory`)."""
+        self.gateway.forget_past_throttling()
+
+        def remaining() -> float:
+            return context.get_remaining_time_in_millis() / 1000
+
+        answer = inventory.take_inventory(
+            self.gateway, trigger.cursor, remaining=remaining, dry_run_setting=self.settings.dry_run
+        )
+        logger.info("Inventory", extra={"inventory": answer})
+        return answer
 
     # --- alarms ---------------------------------------------------------------------------------------------
 
@@ -131,7 +160,8 @@ class RollbackService:
                 logger.exception("Could not handle one of the alarm's groups", extra={"group": name})
                 failures.append(error)
         if failures:
-            raise failures[0]
+            failed = [failure.result for failure in failures if isinstance(failure, ActionFailedError)]
+            raise GroupsFailedError(results + failed, failures[0])
         return results
 
     def _linked_groups_and_refreshes(

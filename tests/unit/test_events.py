@@ -11,6 +11,8 @@ import pytest
 from auto_rollback.events import (
     AlarmTrigger,
     InvalidEventError,
+    InventoryCursor,
+    InventoryTrigger,
     ManualAction,
     ManualTrigger,
     RefreshEventType,
@@ -263,3 +265,55 @@ def test_an_alarm_arn_cloudwatch_would_refuse_is_replaced_by_the_one_its_name_gi
     trigger = parse_event(_mutated("alarm-metric.json", ["resources"], [resource]))
     assert isinstance(trigger, AlarmTrigger)
     assert trigger.alarm_arn == f"arn:aws:cloudwatch:{trigger.region}:{trigger.account}:alarm:{trigger.alarm_name}"
+
+
+def test_inventory_events_parse_with_and_without_a_token() -> None:
+    # Given the sample inventory events, and one carrying a token an answer gave
+    cursor = InventoryCursor(page_token="opaque AWS token", after="web-prod")
+    # When they are parsed
+    sample = parse_event(load_event("manual-inventory.json"))
+    console = parse_event(load_event("manual-console-inventory.json"))
+    resumed = parse_event({"action": "inventory", "nextToken": cursor.encode()})
+    # Then the first two start from the beginning and the third resumes where the answer left off
+    assert sample == console == InventoryTrigger(InventoryCursor())
+    assert resumed == InventoryTrigger(cursor)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [InventoryCursor(), InventoryCursor("t", None), InventoryCursor(None, "web prod"), InventoryCursor("t=+/", "é")],
+)
+def test_an_inventory_token_decodes_to_the_cursor_it_encodes(cursor: InventoryCursor) -> None:
+    # Given a cursor
+    # When it is encoded into a nextToken and read back
+    # Then it is the same cursor, and the token is URL-safe text
+    token = cursor.encode()
+    assert InventoryCursor.decode(token) == cursor
+    assert token.replace("-", "").replace("_", "").isalnum()
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "e30",  # {}
+        "eyJ2IjogMiwgInBhZ2UiOiBudWxsLCAiYWZ0ZXIiOiBudWxsfQ",  # version 2
+        "eyJ2IjogMSwgInBhZ2UiOiA1LCAiYWZ0ZXIiOiBudWxsfQ",  # page is a number
+        "eyJ2IjogMSwgInBhZ2UiOiBudWxsLCAiYWZ0ZXIiOiAiYVxuYiJ9",  # group name with a line break
+        "%%%",
+    ],
+)
+def test_a_token_no_inventory_answer_gave_is_refused_as_next_token(token: str) -> None:
+    # Given a nextToken that is not one an inventory answer gives
+    # When it is parsed
+    with pytest.raises(InvalidEventError) as error:
+        parse_event({"action": "inventory", "nextToken": token})
+    # Then the refusal names nextToken and says how to start over
+    assert error.value.field == "nextToken"
+    assert "start over" in error.value.problem
+
+
+def test_an_unknown_action_lists_inventory_among_the_actions() -> None:
+    with pytest.raises(InvalidEventError) as error:
+        parse_event({"action": "inventorie"})
+    assert error.value.field == "action"
+    assert "rollback | evaluate | inventory" in error.value.problem
