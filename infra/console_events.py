@@ -8,6 +8,11 @@ resource would fail in every account where it already exists (and delete it,
 with every other team's events, on ``cdk destroy``). So the registry is only
 *ensured*: a custom resource calls CreateRegistry and treats "already exists"
 as success, and never deletes it. The schema itself is owned by the stack.
+
+The custom resource runs on CDK's singleton provider function, which logs to a
+log group this stack declares and creates first: left to itself, Lambda would
+create ``/aws/lambda/<provider>`` on its first invocation, racing the log group
+that the ``useCdkManagedLogGroup`` flag adds with that very name ("already exists").
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Acknowledgment, ArnFormat, Fn, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Fn, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_eventschemas as eventschemas
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
+
+from auto_rollback.events import INVENTORY_ACTION, ManualAction
 
 REGISTRY_NAME = "lambda-testevent-schemas"
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "tests" / "events"
@@ -29,12 +37,43 @@ EVENTS_DIR = Path(__file__).resolve().parent.parent / "tests" / "events"
 #: parses every file there). These are not the samples the function's tests roll
 #: web-prod back with: a shared event is two clicks from a real rollback, so it
 #: names no real group and the rollback one is a dry run until someone edits both.
-EXAMPLES = {"rollback": "manual-console-rollback.json", "evaluate": "manual-console-evaluate.json"}
+EXAMPLES = {
+    "rollback": "manual-console-rollback.json",
+    "evaluate": "manual-console-evaluate.json",
+    "inventory": "manual-console-inventory.json",
+}
+#: The manual actions that act on, or answer for, one group: they need its name. The
+#: inventory (INVENTORY_ACTION, read-only, every opted-in group) takes none.
+GROUP_ACTIONS = tuple(action.value for action in ManualAction)
 #: The group name the console events carry until the operator replaces it.
 PLACEHOLDER_GROUP = "REPLACE-WITH-YOUR-GROUP-NAME"
 
 #: The id CDK gives the one Lambda function that serves every AwsCustomResource in a stack.
 _AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"
+_PROVIDER_LOGS_ID = "AwsCustomResourceLogs"
+#: The provider's lines only say which SDK call it made and how it ended; CloudTrail
+#: keeps the calls themselves. Three months covers looking back at a failed deploy.
+PROVIDER_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+
+
+def aws_custom_resource_log_group(scope: Construct) -> logs.ILogGroup:
+    """The stack's one log group for CDK's AwsCustomResource provider: pass it as ``log_group``.
+
+    The provider is a singleton built with the props of the first AwsCustomResource
+    of the stack, so every AwsCustomResource in the stack should be given this same
+    group (tests/infra/test_dashboard.py checks that no function logs elsewhere).
+    """
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(_PROVIDER_LOGS_ID)
+    if isinstance(existing, logs.LogGroup):
+        return existing
+    return logs.LogGroup(
+        stack,
+        _PROVIDER_LOGS_ID,
+        retention=PROVIDER_LOG_RETENTION,
+        # Its name is generated, so a later deploy never clashes with a kept one.
+        removal_policy=RemovalPolicy.DESTROY,
+    )
 
 
 def manual_event_schema() -> dict[str, Any]:
@@ -46,15 +85,33 @@ def manual_event_schema() -> dict[str, Any]:
         "components": {
             "schemas": {
                 "ManualInvoke": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/GroupInvoke"},
+                        {"$ref": "#/components/schemas/InventoryInvoke"},
+                    ]
+                },
+                # The function refuses fields it does not know, so the schema does too.
+                "GroupInvoke": {
                     "type": "object",
+                    "additionalProperties": False,
                     "required": ["action", "autoScalingGroupName"],
                     "properties": {
-                        "action": {"type": "string", "enum": ["rollback", "evaluate"]},
+                        "action": {"type": "string", "enum": list(GROUP_ACTIONS)},
                         "autoScalingGroupName": {"type": "string"},
                         "reason": {"type": "string"},
                         "dryRun": {"type": "boolean"},
                     },
-                }
+                },
+                "InventoryInvoke": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["action"],
+                    "properties": {
+                        "action": {"type": "string", "enum": [INVENTORY_ACTION]},
+                        # Given back by an inventory answer that did not fit; resumes there.
+                        "nextToken": {"type": "string"},
+                    },
+                },
             },
             "examples": {
                 name: {"value": json.loads((EVENTS_DIR / file).read_text())} for name, file in EXAMPLES.items()
@@ -64,7 +121,7 @@ def manual_event_schema() -> dict[str, Any]:
 
 
 class ConsoleTestEvents(Construct):
-    """The ``rollback`` and ``evaluate`` shareable test events for the function."""
+    """The ``rollback``, ``evaluate`` and ``inventory`` shareable test events for the function."""
 
     def __init__(self, scope: Construct, construct_id: str, *, function: lambda_.IFunction) -> None:
         super().__init__(scope, construct_id)
@@ -95,6 +152,7 @@ class ConsoleTestEvents(Construct):
                 [iam.PolicyStatement(actions=["schemas:CreateRegistry"], resources=[registry_arn])]
             ),
             install_latest_aws_sdk=False,
+            log_group=aws_custom_resource_log_group(self),
         )
 
         self.schema = eventschemas.CfnSchema(
@@ -104,7 +162,7 @@ class ConsoleTestEvents(Construct):
             schema_name=Fn.join("", ["_", function.function_name, "-schema"]),
             type="OpenApi3",
             content=json.dumps(manual_event_schema()),
-            description="Shareable test events for the auto-rollback function (rollback, evaluate)",
+            description="Shareable test events for the auto-rollback function (rollback, evaluate, inventory)",
         )
         self.schema.node.add_dependency(ensure_registry)
 

@@ -10,6 +10,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from auto_rollback.observability import CHAT_FAILURE_METRIC, NAMESPACE, SERVICE
+
 #: One failure is already worth a human look: each invocation is a production
 #: alarm or refresh that may not have been handled.
 PERIOD = Duration.minutes(5)
@@ -50,6 +52,18 @@ class Monitoring(Construct):
                 "FailedEvents",
                 failed_events.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
                 "An event reached the failed-events queue: it was NOT handled. Inspect and replay it.",
+            ),
+            self._alarm(
+                "ChatPublishFailures",
+                cloudwatch.Metric(
+                    namespace=NAMESPACE,
+                    metric_name=CHAT_FAILURE_METRIC,
+                    dimensions_map={"service": SERVICE},
+                    period=PERIOD,
+                    statistic="Sum",
+                ),
+                "An outcome was published but its chat copy was refused by SNS: the chat channel missed it. "
+                "The function's log has the message (ERROR, field chatMessage); check the chat topic and its key.",
             ),
         ]
         for alarm in self.alarms:

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra.config import Settings
 from infra.console_events import ConsoleTestEvents
+from infra.dashboard import Dashboard, SavedQueries
 from infra.failed_events import FailedEvents
 from infra.function import AutoRollbackFunction
 from infra.idempotency import IdempotencyStore
@@ -24,7 +25,13 @@ class AutoRollbackStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings
 
-        self.notifications = Notifications(self, "Outcomes", emails=settings.notification_emails)
+        self.notifications = Notifications(
+            self,
+            "Outcomes",
+            emails=settings.notification_emails,
+            slack=settings.chat_slack,
+            teams=settings.chat_teams,
+        )
         self.idempotency = IdempotencyStore(self, "Idempotency")
         self.failed_events = FailedEvents(self, "FailedEvents")
         self.function = AutoRollbackFunction(
@@ -35,6 +42,7 @@ class AutoRollbackStack(Stack):
             topic_key=self.notifications.key,
             table=self.idempotency.table,
             failed_events=self.failed_events.queue,
+            chat_topic=self.notifications.chat_topic,
         )
         self.triggers = Triggers(
             self,
@@ -50,12 +58,24 @@ class AutoRollbackStack(Stack):
             failed_events=self.failed_events.queue,
             topic=self.notifications.topic,
         )
+        self.dashboard = Dashboard(
+            self,
+            "Dashboard",
+            function=self.function.function,
+            log_group=self.function.log_group,
+            failed_events=self.failed_events.queue,
+            alarms=self.monitoring.alarms,
+        )
+        self.saved_queries = SavedQueries(self, "DecisionHistory", log_group=self.function.log_group)
         if settings.console_test_events:
             self.console_events = ConsoleTestEvents(self, "ConsoleTestEvents", function=self.function.function)
 
         # What an operator needs after a deploy: where to subscribe, what to invoke,
         # where unhandled events wait.
         CfnOutput(self, "OutcomesTopicArn", value=self.notifications.topic.topic_arn)
+        CfnOutput(self, "ChatTopicArn", value=self.notifications.chat_topic.topic_arn)
         CfnOutput(self, "FunctionName", value=self.function.function.function_name)
         CfnOutput(self, "FailedEventsQueueUrl", value=self.failed_events.queue.queue_url)
         CfnOutput(self, "IdempotencyTableName", value=self.idempotency.table.table_name)
+        CfnOutput(self, "LogGroupName", value=self.function.log_group.log_group_name)
+        CfnOutput(self, "DashboardUrl", value=self.dashboard.url)
