@@ -20,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := npx --no-install cdk --no-notices
 
 .DEFAULT_GOAL := help
-.PHONY: help venv node lint format typecheck test unit integration infra-test synth deploy destroy demo invoke models bench bench-quick reliability clean
+.PHONY: help venv node lint format typecheck test unit integration infra-test synth deploy destroy demo invoke inventory smoke preflight replay pause models bench bench-quick reliability clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,6 +76,21 @@ demo: venv node ## Watch the function catch a bad refresh on an embedded AWS emu
 invoke: venv node ## Run one event file through the function on the emulator: make invoke EVENT=path.json
 	@test -n "$(EVENT)" || { echo "usage: make invoke EVENT=path/to/event.json"; exit 2; }
 	$(PY) -m scripts.demo --invoke "$(EVENT)" $(ARGS)
+
+inventory: venv ## Print the fleet inventory invoke's answer for a demo fleet on the emulator
+	$(PY) -m scripts.inventory $(ARGS)
+
+smoke: venv ## After a deploy, check the stack: make smoke ARGS="--region eu-west-1 [--group NAME]"
+	$(PY) -m scripts.ops.smoke $(ARGS)
+
+preflight: venv ## IAM preflight for rolling back launch-template groups: make preflight ARGS="--region eu-west-1"
+	$(PY) -m scripts.ops.preflight $(ARGS)
+
+replay: venv ## List (or --replay) the failed-events queue: make replay ARGS="--region eu-west-1"
+	$(PY) -m scripts.ops.replay $(ARGS)
+
+pause: venv ## Pause, resume or show every rollback: make pause ARGS="status --region eu-west-1"
+	$(PY) -m scripts.ops.pause $(ARGS)
 
 models: venv ## Refresh the CloudWatch model the function ships, from the pinned botocore
 	$(PY) -m scripts.models

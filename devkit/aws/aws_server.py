@@ -41,13 +41,27 @@ class AwsEmulator:
     """A running moto server with the instance-refresh emulation installed."""
 
     def __init__(self) -> None:
-        from devkit.aws import cloudwatch_api, mute_rules, refresh_api, sns_api, tags_api
+        from devkit.aws import (
+            cloudwatch_api,
+            events_rules,
+            groups_api,
+            iam_simulate,
+            mute_rules,
+            refresh_api,
+            sns_api,
+            sns_subscriptions,
+            tags_api,
+        )
 
         refresh_api.install()
         cloudwatch_api.install()
         mute_rules.install()
         tags_api.install()
+        groups_api.install()
+        events_rules.install()
         sns_api.install()
+        sns_subscriptions.install()
+        iam_simulate.install()
         self.port = _free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)

@@ -2,7 +2,8 @@
 
 A deliberately small evaluator: Allow statements only (the stack writes no Deny),
 ``Action``/``Resource`` with ``*`` and ``?`` wildcards, and the condition
-operators the stack uses (``StringEquals``, ``StringLike``). Anything else makes
+operators the stack uses (``StringEquals``, ``StringLike``; ``ArnEquals``/``ArnLike``
+for the IAM emulation, whose :func:`decision` also weighs Deny). Anything else makes
 it raise instead of guessing, so a later change to the policies cannot turn a
 test green by accident.
 
@@ -96,7 +97,8 @@ class Statement:
                 if operator == "StringEquals":
                     if actual not in allowed:
                         return False
-                elif operator == "StringLike":
+                elif operator in ("StringLike", "ArnLike", "ArnEquals"):
+                    # IAM's ArnEquals and ArnLike both take wildcards; both compare case-sensitively.
                     if not any(fnmatch.fnmatchcase(actual, pattern) for pattern in allowed):
                         return False
                 else:
@@ -157,3 +159,30 @@ def is_allowed(
         and statement.conditions_hold(context or {})
         for statement in statements
     )
+
+
+#: SimulatePrincipalPolicy's EvalDecision values.
+ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY = "allowed", "explicitDeny", "implicitDeny"
+
+
+def decision(
+    statements: Iterable[Statement],
+    action: str,
+    resource_arn: str,
+    context: Mapping[str, str] | None = None,
+) -> str:
+    """IAM's decision for one request: a matching Deny wins, then a matching Allow, else implicitDeny.
+
+    Unlike :func:`is_allowed`, Deny statements are evaluated (for policies read
+    from IAM, which may carry them); the same operators are understood.
+    """
+    matching = [
+        statement
+        for statement in statements
+        if statement.matches_action(action)
+        and statement.matches_resource(resource_arn)
+        and statement.conditions_hold(context or {})
+    ]
+    if any(statement.effect == "Deny" for statement in matching):
+        return EXPLICIT_DENY
+    return ALLOWED if any(statement.effect == "Allow" for statement in matching) else IMPLICIT_DENY
