@@ -61,6 +61,9 @@ CACHE_DIR = REPO_ROOT / ".venv" / ".demo-template-cache"
 # facts.py is an input: the IAM condition is built from its opt-in vocabulary.
 TEMPLATE_INPUTS = ("app.py", "cdk.json", "infra/**/*.py", "lambda/auto_rollback/facts.py", "devkit/template/synth.py")
 HANDLER = "auto_rollback.handler.lambda_handler"
+#: The stack's two topics, told apart by their display names (infra/notifications.py).
+OUTCOMES_TOPIC = "auto-rollback outcomes"
+CHAT_TOPIC = "auto-rollback chat"
 STORM_PROCESSES = 3
 AWS_VARIABLES = (
     "AWS_ENDPOINT_URL",
@@ -131,6 +134,13 @@ class StackTemplate:
         if len(found) != 1:
             raise DemoError(f"expected one {kind} in the synthesized template, found {len(found)}")
         return next(iter(found.items()))
+
+    def topic(self, display_name: str) -> tuple[str, dict[str, Any]]:
+        """The stack's topic with this display name (it has one for outcomes, one for chat)."""
+        found = [item for item in self.of_type("AWS::SNS::Topic").items() if item[1].get("DisplayName") == display_name]
+        if len(found) != 1:
+            raise DemoError(f"expected one SNS topic named {display_name!r} in the template, found {len(found)}")
+        return found[0]
 
     def function(self) -> dict[str, Any]:
         """The auto-rollback function (the template also holds CDK's custom-resource function)."""
@@ -220,34 +230,47 @@ class Stack:
     rules: tuple[DeployedRule, ...]
     environment: dict[str, str]
     timeout_seconds: float
+    chat_inbox_url: str
 
 
 def deploy(template: StackTemplate, timeline: Timeline, *, verbose: bool) -> Stack:
     """Create the template's topic, table and rules on the emulator; the function's environment."""
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
-    topic_id, topic = template.single("AWS::SNS::Topic")
-    topic_arn = sns.create_topic(
-        Name="auto-rollback-outcomes", Attributes={"DisplayName": topic.get("DisplayName", "")}
-    )["TopicArn"]
+    topic_id, _ = template.topic(OUTCOMES_TOPIC)
+    topic_arn = sns.create_topic(Name="auto-rollback-outcomes", Attributes={"DisplayName": OUTCOMES_TOPIC})["TopicArn"]
     inbox_url = sqs.create_queue(QueueName="operator-inbox")["QueueUrl"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=_queue_arn(inbox_url))
+    # The chat topic's subscriber on AWS is Amazon Q Developer; here a queue reads
+    # exactly what it would receive, and the demo renders it as Slack would.
+    chat_id, _ = template.topic(CHAT_TOPIC)
+    chat_arn = sns.create_topic(Name="auto-rollback-chat", Attributes={"DisplayName": CHAT_TOPIC})["TopicArn"]
+    chat_inbox_url = sqs.create_queue(QueueName="chat-inbox")["QueueUrl"]
+    sns.subscribe(
+        TopicArn=chat_arn,
+        Protocol="sqs",
+        Endpoint=_queue_arn(chat_inbox_url),
+        Attributes={"RawMessageDelivery": "true"},
+    )
     table_id, table_name = _create_table(template)
     rules = tuple(
         _create_rule(logical_id, props) for logical_id, props in template.of_type("AWS::Events::Rule").items()
     )
     function = template.function()
-    environment = _function_environment(function, {topic_id: topic_arn, table_id: table_name}, verbose=verbose)
-    used = 2 + len(rules)
+    environment = _function_environment(
+        function, {topic_id: topic_arn, chat_id: chat_arn, table_id: table_name}, verbose=verbose
+    )
+    used = 3 + len(rules)
     timeline.say(
         f"deployed {used} of the template's {len(template.resources)} resources (the rest: IAM, KMS, logs, "
-        "the function's own alarms, are not needed on the emulator)",
+        "the function's own alarms and dashboard, are not needed on the emulator)",
         f"SNS topic  {topic_arn.rsplit(':', 1)[-1]}  <- subscribed by SQS queue operator-inbox: what operators receive",
+        f"SNS topic  {chat_arn.rsplit(':', 1)[-1]}  <- subscribed by SQS queue chat-inbox: what Slack/Teams receive",
         f"DynamoDB   {table_name}  (the idempotency records that make the rollback happen once)",
         *(line for rule in rules for line in _pattern_lines(rule)),
         f"function   {HANDLER}, invoked by the dispatcher for each event a rule delivers",
     )
     deployment = Deployment(topic_arn=topic_arn, queue_url=inbox_url, table_name=table_name, settings={})
-    return Stack(deployment, rules, environment, float(function.get("Timeout", 60)))
+    return Stack(deployment, rules, environment, float(function.get("Timeout", 60)), chat_inbox_url)
 
 
 def _pattern_lines(rule: DeployedRule) -> list[str]:
@@ -635,6 +658,7 @@ class Demo:
     def read_inbox(self) -> int:
         """What operators received; the first notification of each outcome is shown in full."""
         messages = self.stack.deployment.published()
+        chats = self._read_chat()
         for message in messages:
             outcome = message.attributes.get("outcome", "?")
             self.notified.append(outcome)
@@ -642,8 +666,24 @@ class Demo:
             if outcome not in self._emailed and outcome != "NOTIFIED":
                 self._emailed.add(outcome)
                 lines += ["email as an operator receives it:", *(f"| {line}" for line in email_text(message))]
+                chat = chats.get(message.body.get("instanceRefreshId"), {}).get(outcome)
+                if chat is not None:
+                    lines += ["Slack/Teams, through Amazon Q Developer:", *(f"| {line}" for line in chat_text(chat))]
             self.timeline.say(*lines)
         return len(messages)
+
+    def _read_chat(self) -> dict[str | None, dict[str, dict[str, Any]]]:
+        """The chat topic's messages, by refresh and outcome."""
+        sqs = boto3.client("sqs")
+        found: dict[str | None, dict[str, dict[str, Any]]] = {}
+        url = self.stack.chat_inbox_url
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for raw in messages:
+                chat = json.loads(raw["Body"])
+                context = chat.get("metadata", {}).get("additionalContext", {})
+                found.setdefault(context.get("instanceRefreshId"), {})[context.get("outcome", "?")] = chat
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=raw["ReceiptHandle"])
+        return found
 
     def group_version(self, group: str) -> str:
         found = self.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group])["AutoScalingGroups"]
@@ -693,6 +733,13 @@ def _container(
     if str(LAMBDA_DIR) not in sys.path:
         sys.path.insert(0, str(LAMBDA_DIR))
     return [call_function(event, timeout_seconds, quiet=quiet) for event in events]
+
+
+def chat_text(message: dict[str, Any]) -> list[str]:
+    """How a chat channel shows the custom notification, by the function's own renderer."""
+    from auto_rollback.chat import render_text
+
+    return render_text(message).rstrip("\n").splitlines()
 
 
 def decision(result: dict[str, Any]) -> str:
@@ -760,7 +807,10 @@ def bad_refresh(demo: Demo) -> str:
     refresh = demo.start_refresh("web-prod", BAD)
     demo.progress("web-prod", "InProgress", 40)
     [result] = demo.fire_alarm("web-prod-5xx")
-    demo.timeline.say(f"web-prod: launch template back on v{demo.group_version('web-prod')}; AWS rolls back")
+    demo.timeline.say(
+        f"web-prod: AWS replaces the new instances with v{demo.group_version('web-prod')} again "
+        "(the group's own template, which AWS changes only when a refresh succeeds)"
+    )
     demo.refresh_event("rollback-started", "web-prod", refresh)
     demo.progress("web-prod", "RollbackSuccessful")
     demo.refresh_event("rollback-succeeded", "web-prod", refresh)
@@ -830,7 +880,7 @@ def maintenance_mute(demo: Demo) -> str:
         demo.timeline.say(
             f"web-prod: refresh still {status}: the muted alarm is held back, at the checkpoint too "
             "(logged, not published: the mute says do not page)",
-            f"api-prod: launch template back on v{demo.group_version('api-prod')}: its alarm is not muted",
+            f"api-prod: rolled back to v{demo.group_version('api-prod')}: its alarm is not muted",
         )
     finally:
         demo.unmute("web-prod maintenance")
@@ -855,6 +905,36 @@ def manual_rollback(demo: Demo) -> str:
     result = demo.console(_sample("manual-rollback.json"))
     demo.refresh_event("rollback-started", "web-prod", refresh)
     return decision(result)
+
+
+def fleet_inventory(demo: Demo) -> str:
+    """The operator's view of the whole fleet: one read-only invoke, nothing published."""
+    event = _sample("manual-inventory.json")
+    demo.timeline.say(f"operator console invoke {json.dumps(event)}")
+    answer = call_function(event, demo.stack.timeout_seconds, quiet=demo.quiet)
+    counts = answer.get("summary")
+    if not isinstance(counts, dict):
+        raise DemoError(f"the inventory answered {answer.get('outcome')}: {answer.get('summary')}")
+    rows = [
+        f"{group['group']:<14} {group['mode']:<9} "
+        f"{'can roll back now' if group['canRollBack'] else 'cannot: ' + str(group['reason']):<34} "
+        f"alarms {group['alarms']['linked']} {_states(group['alarms']['states'])}"
+        for group in answer["groups"]
+    ]
+    demo.timeline.say(
+        f"-> inventory: {counts['groups']} groups, {counts['groupsWithWarnings']} with warnings, "
+        f"complete={answer['complete']}",
+        *rows,
+        *(f"warning: {warning}" for warning in answer["warnings"]),
+    )
+    return (
+        f"INVENTORY {counts['groups']} groups: {counts['enabled']} enabled, {counts['dryRun']} dry-run, "
+        f"{counts['notProtected']} not protected"
+    )
+
+
+def _states(states: dict[str, int]) -> str:
+    return ", ".join(f"{count} {state}" for state, count in sorted(states.items())) or "-"
 
 
 def _sample(name: str) -> dict[str, Any]:
@@ -931,6 +1011,13 @@ SCENARIOS = (
         ("web-prod",),
         Observation("ROLLBACK_STARTED (manual-request)", 1, 0, (NOTIFIED, NOTIFIED, "ROLLBACK_STARTED")),
         manual_rollback,
+    ),
+    Scenario(
+        "fleet-inventory",
+        "an operator lists the fleet: every group's protection, alarms and warnings; read-only",
+        (),
+        Observation("INVENTORY 4 groups: 2 enabled, 1 dry-run, 1 not protected", 0, 0, ()),
+        fleet_inventory,
     ),
 )
 BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}

@@ -10,7 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from auto_rollback.observability import metrics, record_outcome
+from auto_rollback.observability import CHAT_FAILURE_METRIC, NAMESPACE, SERVICE, metrics, record_outcome
 from auto_rollback.outcomes import Outcome
 from infra.console_events import PLACEHOLDER_GROUP
 from infra.dashboard import QUERIES, REJECTED_OUTCOME, dashboard_name
@@ -76,6 +76,8 @@ def test_dashboard_graphs_exactly_the_metrics_the_function_emits(
         record_outcome(outcome)
     metrics.flush_metrics()
     emitted = _emf_metrics(capsys.readouterr().out)
+    # and the one the notifier emits for a refused chat copy (pinned there by test_chat_delivery.py)
+    emitted.add((NAMESPACE, CHAT_FAILURE_METRIC, frozenset({("service", SERVICE)})))
     # When the dashboard is synthesized
     _, body = _dashboard(template)
     graphed = {(namespace, name, dimensions) for namespace, name, dimensions, _ in _graphed(body)}

@@ -94,15 +94,19 @@ def test_the_stack_lets_only_its_own_rules_invoke_the_function(template_json: di
     assert len(rules) == 2
 
 
-def test_only_cloudwatch_alarms_of_this_account_are_let_in_by_the_topic_policy(template_json: dict[str, Any]) -> None:
-    # Given the outcomes topic's resource policy
-    (policy,) = [r["Properties"] for r in template_json["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"]
+def test_only_cloudwatch_alarms_of_this_account_are_let_in_by_the_topic_policies(
+    template_json: dict[str, Any],
+) -> None:
+    # Given the resource policies of the outcomes topic and of the chat topic
+    policies = [r["Properties"] for r in template_json["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"]
+    assert len(policies) == 2
 
-    # When its Allow statements are read
-    allows = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    # When their Allow statements are read
+    allows = [s for policy in policies for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
 
-    # Then the only principal it adds is CloudWatch, for this account's alarms; publishers inside the
-    # account still need sns:Publish from their own identity policy
+    # Then the only principal they add is CloudWatch, for this account's alarms, on the outcomes topic
+    # (the chat topic only denies plain HTTP); publishers inside the account still need sns:Publish from
+    # their own identity policy
     assert [(s["Principal"], s["Condition"]) for s in allows] == [
         ({"Service": "cloudwatch.amazonaws.com"}, {"StringEquals": {"aws:SourceAccount": ACCOUNT}})
     ]
