@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "lambda" / "auto_rollback" / "models"
 #: (service, API version, model kinds) shipped with the function.
 SHIPPED = (("cloudwatch", "2010-08-01", ("service-2", "paginators-1")),)
+#: The operations the function calls (auto_rollback.aws; a test keeps the two equal). The
+#: shipped model holds only them and the shapes they use: a third of the asset's size, and
+#: a client that cannot make any other CloudWatch call.
+OPERATIONS = {"cloudwatch": ("DescribeAlarms", "ListAlarmMuteRules", "ListTagsForResource")}
 #: Keys botocore never reads when it builds a client: human documentation only.
 _DOCUMENTATION = frozenset({"documentation", "documentationUrl", "examples"})
 
@@ -45,6 +49,35 @@ def stripped(value: Any) -> Any:
 PROTOCOL = "json"
 
 
+def only_operations(model: dict[str, Any], operations: Sequence[str]) -> dict[str, Any]:
+    """The service model with ``operations`` and every shape they reach, nothing else."""
+    shapes: dict[str, Any] = model["shapes"]
+    kept: set[str] = set()
+    pending = [
+        ref["shape"]
+        for name in operations
+        for ref in (
+            model["operations"][name].get("input"),
+            model["operations"][name].get("output"),
+            *model["operations"][name].get("errors", []),
+        )
+        if ref
+    ]
+    while pending:
+        name = pending.pop()
+        if name in kept:
+            continue
+        kept.add(name)
+        shape = shapes[name]
+        refs = [*shape.get("members", {}).values(), shape.get("member"), shape.get("key"), shape.get("value")]
+        pending += [ref["shape"] for ref in refs if ref]
+    return {
+        **model,
+        "operations": {name: model["operations"][name] for name in operations},
+        "shapes": {name: shapes[name] for name in sorted(kept)},
+    }
+
+
 def single_protocol(model: dict[str, Any]) -> dict[str, Any]:
     """The model with ``protocol`` and ``protocols`` both naming :data:`PROTOCOL` (which it must support)."""
     metadata = model.get("metadata", {})
@@ -63,7 +96,13 @@ def expected_files() -> dict[Path, str]:
         for kind in kinds:
             model = loader.load_service_model(service, kind, api_version=version)
             if kind == "service-2":
-                model = single_protocol(model)
+                model = single_protocol(only_operations(model, OPERATIONS[service]))
+            else:
+                model = {
+                    "pagination": {
+                        name: page for name, page in model["pagination"].items() if name in OPERATIONS[service]
+                    }
+                }
             text = json.dumps(stripped(model), separators=(",", ":"), sort_keys=True) + "\n"
             files[MODELS_DIR / service / version / f"{kind}.json"] = text
     return files

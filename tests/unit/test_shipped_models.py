@@ -1,8 +1,11 @@
-"""The service models the function ships are exactly the pinned botocore's (``make models``)."""
+"""The service models the function ships are the pinned botocore's, for the calls it makes (``make models``)."""
 
 from __future__ import annotations
 
 import json
+import re
+
+from botocore import xform_name
 
 from auto_rollback.aws import MODELS_DIR, aws_session
 from scripts import models
@@ -27,3 +30,18 @@ def test_the_shipped_model_declares_one_protocol_that_every_botocore_speaks_alik
     assert (metadata["protocol"], metadata["protocols"]) == ("json", ["json"])
     client = aws_session().client("cloudwatch", region_name="us-east-1")
     assert client.meta.service_model.resolved_protocol == "json"
+
+
+def test_the_shipped_model_holds_exactly_the_cloudwatch_calls_the_function_makes() -> None:
+    # Given the CloudWatch calls in the function's only AWS caller (client methods and paginators)
+    source = (MODELS_DIR.parent / "aws.py").read_text()
+    called = set(re.findall(r"cloudwatch\.(?!get_paginator)([a-z_]+)\(", source))
+    called |= set(re.findall(r"cloudwatch\.get_paginator\(\"([a-z_]+)\"\)", source))
+
+    # When the function's client is built from the shipped model
+    client = aws_session().client("cloudwatch", region_name="us-east-1")
+    offered = {xform_name(name) for name in client.meta.service_model.operation_names}
+
+    # Then it offers those calls and no other: nothing was left out, nothing more is shipped
+    assert called == offered == {xform_name(name) for name in models.OPERATIONS["cloudwatch"]}
+    assert client.can_paginate("describe_alarms") and client.can_paginate("list_alarm_mute_rules")
