@@ -25,8 +25,8 @@ import json
 import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
-from auto_rollback.notification import console_url
 from auto_rollback.outcomes import Outcome, Result, Severity
 
 VERSION = "1.0"
@@ -157,6 +157,14 @@ def evaluate_command(group: str, region: str, function_name: str | None) -> str:
     return (
         f"aws lambda invoke --region {region} --function-name {name} "
         f"--cli-binary-format raw-in-base64-out --payload '{payload}' /dev/stdout"
+    )
+
+
+def console_url(group: str, region: str) -> str:
+    """The group's instance refreshes in the EC2 console: the link the email and the chat message both give."""
+    return (
+        f"https://{region}.console.aws.amazon.com/ec2/home?region={region}"
+        f"#AutoScalingGroupDetails:id={quote(group, safe='')};view=instanceRefresh"
     )
 
 

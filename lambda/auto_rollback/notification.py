@@ -22,11 +22,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from auto_rollback.aws import CLIENT_CONFIG, aws_session
+from auto_rollback.chat import build_chat_message, console_url
 from auto_rollback.observability import CHAT_FAILURE_METRIC, logger, metrics
 from auto_rollback.outcomes import Result
 
@@ -93,13 +93,6 @@ def subject_line(result: Result) -> str:
     return subject if len(subject) <= SUBJECT_LIMIT else subject[: SUBJECT_LIMIT - 3] + "..."
 
 
-def console_url(group: str, region: str) -> str:
-    return (
-        f"https://{region}.console.aws.amazon.com/ec2/home?region={region}"
-        f"#AutoScalingGroupDetails:id={quote(group, safe='')};view=instanceRefresh"
-    )
-
-
 class Notifier:
     """Publishes notifications to the outcome topic, and a chat copy to the chat topic if there is one.
 
@@ -150,9 +143,6 @@ class Notifier:
         return str(response["MessageId"])
 
     def _publish_chat(self, result: Result, attributes: dict[str, MessageAttributeValueTypeDef]) -> None:
-        # Imported here: chat imports console_url from this module.
-        from auto_rollback.chat import build_chat_message  # noqa: PLC0415
-
         message = ""
         try:
             message = json.dumps(

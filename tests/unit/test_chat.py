@@ -17,11 +17,11 @@ from auto_rollback.chat import (
     GROUP_PLACEHOLDER,
     SEVERITY_MARKERS,
     build_chat_message,
+    console_url,
     evaluate_command,
     render_text,
     thread_id,
 )
-from auto_rollback.notification import console_url
 from auto_rollback.outcomes import Outcome, Result, Severity
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "chat-notification.schema.json").read_text())

@@ -8,7 +8,8 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from auto_rollback.notification import SUBJECT_LIMIT, Notifier, build_notification, console_url, subject_line
+from auto_rollback.chat import console_url
+from auto_rollback.notification import SUBJECT_LIMIT, Notifier, build_notification, subject_line
 from auto_rollback.outcomes import Outcome, Result, Severity
 
 ALARM_TRIGGER = {"type": "alarm", "alarmName": "web-prod-5xx", "state": "ALARM"}
