@@ -405,13 +405,17 @@ def storm(
         wrong = {name: count for name, count in rollbacks.items() if count != (1 if name in active else 0)}
         if wrong:
             problems.append(f"rollbacks off: {wrong}")
-        wrong_messages = {name: n for name, n in per_group.items() if n != (1 if name in active else 0)}
+        # Outcomes are promised at least once (docs/RELIABILITY.md): on a starved machine a publish
+        # record's holder can outlive its in-progress expiry, and a duplicate then publishes too.
+        # A rollback never repeats; a group without one must get no ROLLBACK_STARTED at all.
+        wrong_messages = {name: n for name, n in per_group.items() if (n < 1 if name in active else n != 0)}
         if wrong_messages:
             problems.append(f"notifications off: {wrong_messages}")
         return Check(
             "storm",
             f"{len(events)} events, {groups + 1} groups ({len(active)} with an active refresh), {processes} processes",
-            f"{len(active)} rollbacks, {len(active)} ROLLBACK_STARTED notifications, 0 errors",
+            f"{len(active)} rollbacks, ROLLBACK_STARTED at least once for each ({len(active)} when none repeats), "
+            "0 errors",
             f"{sum(rollbacks.values())} rollbacks, {len(started_messages)} ROLLBACK_STARTED notifications, "
             f"{len(errors)} errors"
             + (f" ({retried} failed invocations retried, as Lambda retries them)" if retried else "")
