@@ -105,8 +105,10 @@ MUTATING = frozenset(
 def function_clients() -> dict[str, Any]:
     """The boto3 clients of the function as configured now (one Lambda container)."""
     from auto_rollback.handler import get_service
+    from auto_rollback.service import RollbackService
 
     service = get_service()
+    assert isinstance(service, RollbackService), "fault injection runs the function in per-account mode"
     return {
         "autoscaling": service.gateway.autoscaling,
         "cloudwatch": service.gateway.cloudwatch,

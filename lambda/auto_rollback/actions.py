@@ -21,7 +21,7 @@ docs/RELIABILITY.md lists the faults and crashes these records are tested agains
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -98,8 +98,13 @@ class ExactlyOnceActions:
         table_name: str,
         fallback: IrreversibleFallback,
         dynamodb: DynamoDBClient | None = None,
+        scope: Mapping[str, str] | None = None,
     ) -> None:
         self.gateway = gateway
+        #: Hub mode: the account and region of the refreshes, part of every record's key, since
+        #: group names (and so records) of different member accounts may be equal. Empty
+        #: per account, which keeps the keys of records written before hub mode existed.
+        self._scope = dict(scope or {})
         self.notifier = notifier
         self.fallback = fallback
         self._config = IdempotencyConfig(expires_after_seconds=RECORD_TTL_SECONDS, response_hook=_mark_replayed)
@@ -123,6 +128,13 @@ class ExactlyOnceActions:
             config=self._config,
         )(self._publish)
 
+    def _refresh_key(self, base: Result) -> dict[str, Any]:
+        return {
+            **self._scope,
+            "autoScalingGroupName": base.auto_scaling_group_name,
+            "instanceRefreshId": base.instance_refresh_id,
+        }
+
     def bind(self, context: LambdaContext) -> None:
         """In-progress records of an invocation that dies expire with its time limit, not an hour later."""
         self._config.register_lambda_context(context)
@@ -134,7 +146,7 @@ class ExactlyOnceActions:
         return self._act_and_publish(base, remaining_seconds, recover=False)
 
     def _act_and_publish(self, base: Result, remaining_seconds: Callable[[], float], *, recover: bool) -> Result:
-        refresh = {"autoScalingGroupName": base.auto_scaling_group_name, "instanceRefreshId": base.instance_refresh_id}
+        refresh = self._refresh_key(base)
         try:
             stored = dict(
                 self._waiting_for_holder(
@@ -171,7 +183,7 @@ class ExactlyOnceActions:
         is stored and published as ours (``recovered-interrupted-invocation``) without
         calling the API again; while it is live, this invocation waits for it.
         """
-        refresh = {"autoScalingGroupName": base.auto_scaling_group_name, "instanceRefreshId": base.instance_refresh_id}
+        refresh = self._refresh_key(base)
         try:
             record = self._action_store.get_record(data=refresh)
         except IdempotencyItemNotFoundError:
@@ -268,6 +280,7 @@ class ExactlyOnceActions:
             self.notifier.publish(result)
             return True
         key = {
+            **self._scope,
             "autoScalingGroupName": result.auto_scaling_group_name,
             "instanceRefreshId": result.instance_refresh_id,
             "outcome": result.outcome.value,

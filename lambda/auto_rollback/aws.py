@@ -16,20 +16,23 @@ re-reads the refresh to learn whether the call was applied.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
 import botocore.session
 from botocore.config import Config
+from botocore.credentials import CredentialProvider, RefreshableCredentials
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from auto_rollback import __version__
+from auto_rollback.accounts import ROLE_SESSION_NAME, member_role_arn
 from auto_rollback.facts import (
     ALARM_GROUP_TAG,
     ALARM_PREFIX_TAG,
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from mypy_boto3_autoscaling import AutoScalingClient
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
+    from mypy_boto3_sts import STSClient
 
 _T = TypeVar("_T")
 
@@ -119,15 +123,21 @@ MODELS_DIR = Path(__file__).resolve().parent / "models"
 
 
 @cache
+def _core_session() -> botocore.session.Session:
+    core = botocore.session.get_session()
+    core.set_config_variable("data_path", str(MODELS_DIR))
+    return core
+
+
+@cache
 def aws_session() -> boto3.Session:
     """The one boto3 session of the container, whose clients use the shipped service models first.
 
-    Every client the function makes comes from it: a session loads AWS's endpoint
-    data, which a second one would load again (cold start, memory).
+    Every client the function makes on its own credentials comes from it: a session
+    loads AWS's endpoint data, which a second one would load again (cold start,
+    memory). Member accounts' sessions (hub mode) share its loader for that reason.
     """
-    core = botocore.session.get_session()
-    core.set_config_variable("data_path", str(MODELS_DIR))
-    return boto3.Session(botocore_session=core)
+    return boto3.Session(botocore_session=_core_session())
 
 
 def error_code(error: ClientError) -> str:
@@ -144,17 +154,19 @@ class AwsGateway:
         tagging: ResourceGroupsTaggingAPIClient | None = None,
         *,
         autoscaling_writes: AutoScalingClient | None = None,
+        session: boto3.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        #: Where the clients come from: the container's own credentials, or (hub mode) a member account's role.
+        self._session = session or aws_session()
         if autoscaling_writes is None:
             # An injected reader also writes: tests and benchmarks control its retries themselves.
-            autoscaling_writes = autoscaling or aws_session().client("autoscaling", config=WRITE_CONFIG)
+            autoscaling_writes = autoscaling or self._session.client("autoscaling", config=WRITE_CONFIG)
         self._own_autoscaling = autoscaling is None
         if autoscaling is None or cloudwatch is None:
-            session = aws_session()
             autoscaling = autoscaling or self._new_autoscaling_reader()
-            cloudwatch = cloudwatch or session.client("cloudwatch", config=CLIENT_CONFIG)
+            cloudwatch = cloudwatch or self._session.client("cloudwatch", config=CLIENT_CONFIG)
         self._clock = clock
         self._throttled_at: float | None = None
         self.autoscaling: AutoScalingClient = autoscaling
@@ -165,7 +177,7 @@ class AwsGateway:
         self._sleep = sleep
 
     def _new_autoscaling_reader(self) -> AutoScalingClient:
-        client: AutoScalingClient = aws_session().client("autoscaling", config=AUTOSCALING_READ_CONFIG)
+        client: AutoScalingClient = self._session.client("autoscaling", config=AUTOSCALING_READ_CONFIG)
         client.meta.events.register("needs-retry.auto-scaling", self._note_throttling)
         return client
 
@@ -185,7 +197,7 @@ class AwsGateway:
     def tagging(self) -> ResourceGroupsTaggingAPIClient:
         """Made on first use: only checkpoint and bake checks need it, and a client costs cold start."""
         if self._tagging is None:
-            self._tagging = aws_session().client("resourcegroupstaggingapi", config=CLIENT_CONFIG)
+            self._tagging = self._session.client("resourcegroupstaggingapi", config=CLIENT_CONFIG)
         return self._tagging
 
     # --- reads ---------------------------------------------------------------------------------------------
@@ -543,3 +555,83 @@ def _refresh_facts(refresh: Any) -> RefreshFacts:
         has_desired_configuration=bool(desired),
         launch_template_version=_launch_template_version(desired),
     )
+
+
+# --- hub mode: member accounts ----------------------------------------------------------------------------
+
+
+class MemberAccessError(Exception):
+    """A member account's role could not be assumed: nothing can be read or done in that account."""
+
+    def __init__(self, account: str, role_arn: str, code: str, message: str) -> None:
+        self.account = account
+        self.role_arn = role_arn
+        self.code = code
+        super().__init__(f"could not assume {role_arn} ({code}: {message})")
+
+
+class _AssumedRoleProvider(CredentialProvider):
+    """Hands botocore the member role's refreshable credentials (botocore's public extension point)."""
+
+    METHOD = "auto-rollback-member-role"
+
+    def __init__(self, credentials: RefreshableCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> RefreshableCredentials:
+        return self._credentials
+
+
+class MemberSessions:
+    """Hub mode: one boto3 session per member account, on the credentials of the account's role.
+
+    The role is assumed the first time an account is needed, and the session is kept
+    for the container's life: botocore refreshes its credentials (AssumeRole again)
+    before they expire, so a warm container makes one AssumeRole call per account and
+    hour, not one per event. A refusal is not cached: the next event asks again, as
+    a role being created by the StackSet's auto-deployment may exist by then.
+    """
+
+    def __init__(self, role_name: str, *, sts: STSClient | None = None, partition: str = "aws") -> None:
+        self.role_name = role_name
+        self._partition = partition
+        self._sts: STSClient = sts or aws_session().client("sts", config=CLIENT_CONFIG)
+        self._sessions: dict[str, boto3.Session] = {}
+        self._lock = threading.Lock()
+
+    def session(self, account: str) -> boto3.Session:
+        """The account's session; raises MemberAccessError when its role cannot be assumed."""
+        with self._lock:
+            cached = self._sessions.get(account)
+            if cached is not None:
+                return cached
+            role_arn = member_role_arn(account, self.role_name, self._partition)
+            assume = partial(self._assume, role_arn)
+            try:
+                first = assume()
+            except ClientError as error:
+                raise MemberAccessError(account, role_arn, error_code(error), _aws_message(error)) from error
+            credentials = RefreshableCredentials.create_from_metadata(
+                metadata=first, refresh_using=assume, method=_AssumedRoleProvider.METHOD
+            )
+            core = botocore.session.Session()
+            core.set_config_variable("data_path", str(MODELS_DIR))
+            core.register_component("data_loader", _core_session().get_component("data_loader"))
+            core.get_component("credential_provider").insert_before("env", _AssumedRoleProvider(credentials))
+            session = boto3.Session(botocore_session=core)
+            self._sessions[account] = session
+            return session
+
+    def _assume(self, role_arn: str) -> dict[str, str]:
+        answer = self._sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)["Credentials"]
+        return {
+            "access_key": answer["AccessKeyId"],
+            "secret_key": answer["SecretAccessKey"],
+            "token": answer["SessionToken"],
+            "expiry_time": answer["Expiration"].isoformat(),
+        }
+
+
+def _aws_message(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Message", ""))

@@ -20,6 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from auto_rollback.accounts import ACCOUNT_ID
 from auto_rollback.facts import MuteFacts
 
 ALARM_SOURCE = "aws.cloudwatch"
@@ -38,9 +39,9 @@ _MAX_ARN = 1024
 _MAX_RULE_ARN = 1600
 #: ``ActionsSuppressedBy`` is one of three short words today; room for a new one.
 _MAX_SUPPRESSION_KIND = 64
-_MANUAL_FIELDS = frozenset({"action", "autoScalingGroupName", "reason", "dryRun"})
+_MANUAL_FIELDS = frozenset({"action", "autoScalingGroupName", "reason", "dryRun", "account"})
 INVENTORY_ACTION = "inventory"
-_INVENTORY_FIELDS = frozenset({"action", "nextToken"})
+_INVENTORY_FIELDS = frozenset({"action", "nextToken", "account"})
 #: An inventory token holds an Auto Scaling NextToken (the model sets no length) and a group
 #: name (255); real ones are a few hundred characters. Anything this long is not ours.
 _MAX_INVENTORY_TOKEN = 4096
@@ -152,6 +153,8 @@ class ManualTrigger:
     auto_scaling_group_name: str
     reason: str
     dry_run: bool
+    #: Hub mode: the member account of the group (None: the function's own account).
+    account: str | None = None
 
     def describe(self) -> dict[str, Any]:
         return {"type": "manual", "action": self.action.value, "reason": self.reason}
@@ -197,6 +200,8 @@ class InventoryTrigger:
     """An operator asked for the fleet inventory (read-only), from the start or from ``cursor``."""
 
     cursor: InventoryCursor
+    #: Hub mode: the member account to list (None: the function's own account).
+    account: str | None = None
 
     def describe(self) -> dict[str, Any]:
         return {"type": "manual", "action": INVENTORY_ACTION, "resumed": self.cursor != InventoryCursor()}
@@ -315,6 +320,7 @@ def _parse_manual(event: dict[str, Any]) -> ManualTrigger:
         ),
         reason=_optional_text(event, "reason", "reason", limit=_MAX_TEXT) or "manual invoke",
         dry_run=dry_run,
+        account=_optional_account(event),
     )
 
 
@@ -325,9 +331,20 @@ def _parse_inventory(event: dict[str, Any]) -> InventoryTrigger:
             _shown(unknown[0], quote=False),
             f"unknown field; an inventory invoke takes {', '.join(sorted(_INVENTORY_FIELDS))}",
         )
+    account = _optional_account(event)
     if event.get("nextToken") is None:
-        return InventoryTrigger(InventoryCursor())
-    return InventoryTrigger(InventoryCursor.decode(_text(event, "nextToken", "nextToken", limit=_MAX_INVENTORY_TOKEN)))
+        return InventoryTrigger(InventoryCursor(), account)
+    cursor = InventoryCursor.decode(_text(event, "nextToken", "nextToken", limit=_MAX_INVENTORY_TOKEN))
+    return InventoryTrigger(cursor, account)
+
+
+def _optional_account(event: Mapping[str, Any]) -> str | None:
+    if event.get("account") is None:
+        return None
+    account = _text(event, "account", "account", limit=32)
+    if not ACCOUNT_ID.fullmatch(account):
+        raise InvalidEventError("account", f"expected a 12-digit AWS account id, got {_shown(account)}")
+    return account
 
 
 # --- field readers: each names the field it failed on ---------------------------------------------------

@@ -11,8 +11,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
-from auto_rollback.aws import AwsGateway
+from auto_rollback.aws import CLIENT_CONFIG, AwsGateway, MemberSessions, aws_session
 from auto_rollback.events import InvalidEventError, InventoryTrigger, ManualTrigger, parse_event
+from auto_rollback.hub import HubService
 from auto_rollback.notification import Notifier
 from auto_rollback.observability import logger, metrics, record_outcome, traced_handler
 from auto_rollback.outcomes import Outcome, Result
@@ -38,17 +39,23 @@ _PRIORITY = [
 
 
 @cache
-def get_service() -> RollbackService:
+def get_service() -> RollbackService | HubService:
     """Build the service from the environment; a configuration error names the variable."""
     settings = Settings.from_environment()
-    gateway = AwsGateway()
+    own_account = settings.notification_topic_arn.split(":")[4]
     notifier = Notifier(
         settings.notification_topic_arn,
-        account=settings.notification_topic_arn.split(":")[4],
+        account=own_account,
         region=settings.region,
         chat_topic_arn=settings.chat_topic_arn,
         function_name=settings.function_name,
     )
+    if settings.member_role_name is not None:
+        partition = settings.notification_topic_arn.split(":")[1]
+        sessions = MemberSessions(settings.member_role_name, partition=partition)
+        dynamodb = aws_session().client("dynamodb", config=CLIENT_CONFIG)
+        return HubService(settings, sessions, notifier, dynamodb=dynamodb, own_account=own_account)
+    gateway = AwsGateway()
     actions = ExactlyOnceActions(
         gateway,
         notifier,
@@ -76,7 +83,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             record_rejection(error)
             raise
     if isinstance(trigger, ManualTrigger):
-        logger.info("Manual invoke", extra={"action": trigger.action.value, "group": trigger.auto_scaling_group_name})
+        logger.info(
+            "Manual invoke",
+            extra={
+                "action": trigger.action.value,
+                "group": trigger.auto_scaling_group_name,
+                "account": trigger.account,
+            },
+        )
     try:
         results = service.handle(trigger, context)
     except GroupsFailedError as failure:

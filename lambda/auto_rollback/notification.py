@@ -62,7 +62,7 @@ def build_notification(result: Result, *, account: str, region: str, now: dateti
     body: dict[str, Any] = {
         "schemaVersion": SCHEMA_VERSION,
         **_bounded(result.to_dict()),
-        "account": account,
+        "account": result.account or account,
         "region": region,
         "time": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "consoleUrl": console_url(group, region) if result.auto_scaling_group_name else None,
@@ -75,6 +75,8 @@ def build_notification(result: Result, *, account: str, region: str, now: dateti
             "outcome": result.outcome.value,
             "autoScalingGroupName": _printable(group, 256) or "-",
             "severity": result.severity.value,
+            # Hub mode: lets a subscriber of the hub's topic filter on one member account.
+            **({"account": result.account} if result.account else {}),
         },
     )
 
@@ -146,7 +148,9 @@ class Notifier:
         message = ""
         try:
             message = json.dumps(
-                build_chat_message(result, account=self.account, region=self.region, function_name=self.function_name),
+                build_chat_message(
+                    result, account=result.account or self.account, region=self.region, function_name=self.function_name
+                ),
                 ensure_ascii=False,
             )
             # A plain message (no MessageStructure): every subscriber, Amazon Q Developer's

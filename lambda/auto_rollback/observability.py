@@ -20,6 +20,8 @@ NAMESPACE = "AutoRollback"
 #: A chat copy of an outcome that SNS refused (the outcome itself was published);
 #: the stack alarms on it and graphs it.
 CHAT_FAILURE_METRIC = "ChatPublishFailures"
+#: Hub mode: events from an account outside MEMBER_ACCOUNTS, refused without retries.
+REFUSED_ACCOUNT_METRIC = "RefusedAccountEvents"
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE), service=SERVICE)
@@ -54,6 +56,10 @@ def record_outcome(outcome: str) -> None:
         metrics.add_metric(name="RollbacksStarted", unit=MetricUnit.Count, value=1)
     elif outcome == "FAILED":
         metrics.add_metric(name="Failures", unit=MetricUnit.Count, value=1)
+
+
+def count(metric: str) -> None:
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
 
 
 def _pascal(outcome: str) -> str:

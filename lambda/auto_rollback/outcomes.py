@@ -55,6 +55,8 @@ class Result:
     severity: Severity = Severity.INFO
     summary: str = ""  # one sentence for people; ``reason`` is for machines
     details: dict[str, Any] = field(default_factory=dict)
+    #: Hub mode: the member account of the group (None: the function's own account).
+    account: str | None = None
 
     def with_outcome(self, outcome: Outcome, reason: str, **changes: Any) -> Result:
         return replace(self, outcome=outcome, reason=reason, **changes)
@@ -73,6 +75,7 @@ class Result:
             "summary": self.summary,
             "trigger": raw["trigger"],
             **({"details": raw["details"]} if self.details else {}),
+            **({"account": self.account} if self.account else {}),
         }
 
     @classmethod
@@ -89,4 +92,5 @@ class Result:
             severity=Severity(data.get("severity", Severity.INFO.value)),
             summary=str(data.get("summary", "")),
             details=dict(data.get("details") or {}),
+            account=data.get("account") or None,
         )

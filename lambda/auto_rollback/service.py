@@ -6,17 +6,19 @@ look-ups, notification formatting, metrics) runs before RollbackInstanceRefresh.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from auto_rollback import concurrency, inventory
 from auto_rollback import decision as rules
+from auto_rollback.accounts import split_group_link
 from auto_rollback.actions import CANCELLED_STATUSES, ROLLING_BACK_STATUSES, ActionFailedError, ExactlyOnceActions
-from auto_rollback.aws import AwsGateway
+from auto_rollback.aws import AwsGateway, MemberAccessError
 from auto_rollback.decision import Decision, FiringAlarms, Verdict
 from auto_rollback.events import (
     AlarmTrigger,
@@ -28,13 +30,18 @@ from auto_rollback.events import (
     RefreshTrigger,
     Trigger,
 )
-from auto_rollback.facts import ALARM_GROUP_TAG, GroupMode, GroupTags, RefreshFacts
+from auto_rollback.facts import ALARM_GROUP_TAG, AlarmFacts, GroupMode, GroupTags, RefreshFacts
 from auto_rollback.observability import logger
 from auto_rollback.outcomes import Outcome, Result, Severity
 from auto_rollback.settings import Settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+#: Hub mode's reasons (README, "Outcomes").
+ACCOUNT_NOT_SERVED = "account-not-served"
+MEMBER_ROLE_REFUSED = "member-role-refused"
+CROSS_ACCOUNT_LINK_REFUSED = "cross-account-link-refused"
 
 #: Time kept back from the retry budget so a FAILED outcome can still be published.
 PUBLISH_RESERVE_SECONDS = 5.0
@@ -70,11 +77,17 @@ class RollbackService:
         gateway: AwsGateway,
         actions: ExactlyOnceActions,
         *,
+        account: str | None = None,
+        peers: Callable[[str], RollbackService] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.actions = actions
+        #: Hub mode: the member account this service reads and acts in (None: the function's own).
+        self.account = account
+        #: Hub mode: the service of another member account, for alarms that link groups across accounts.
+        self._peers = peers
         self._clock = clock  # only to tell whether an event's mute window has ended
 
     def handle(self, trigger: Trigger, context: LambdaContext) -> list[Result]:
@@ -107,7 +120,7 @@ class RollbackService:
     # --- alarms ---------------------------------------------------------------------------------------------
 
     def _on_alarm(self, trigger: AlarmTrigger, remaining: Callable[[], float]) -> list[Result]:
-        base = Result(Outcome.SKIPPED, "", trigger.describe(), dry_run=self.settings.dry_run)
+        base = Result(Outcome.SKIPPED, "", trigger.describe(), dry_run=self.settings.dry_run, account=self.account)
         if not rules.alarm_state_acts(trigger.state, self.settings.insufficient_data_action):
             return [base.with_outcome(Outcome.SKIPPED, rules.NOT_ALARM_STATE, summary=f"The alarm is {trigger.state}.")]
         if trigger.mute is not None and trigger.mute.problem:
@@ -140,13 +153,16 @@ class RollbackService:
         failures: list[Exception] = []
         for name in names:
             group = groups.get(name, GroupTags(name=name))
-            if rules.group_tag_near_miss(tagged, group):
+            if not self._links_other_account(name) and rules.group_tag_near_miss(tagged, group):
                 results.append(_group_tag_near_miss(replace(base, auto_scaling_group_name=name), trigger, tagged))
                 continue
             # One group's failure must not keep the others' bad refreshes running: each is
             # decided and acted on, and the first failure is raised afterwards so Lambda
             # retries the event (the groups already handled then answer from their records).
             try:
+                if self._links_other_account(name):
+                    results.append(self._on_linked_group_elsewhere(base, trigger, name, summary, remaining))
+                    continue
                 results.append(
                     self._roll_back_if_needed(
                         replace(base, auto_scaling_group_name=name, summary=summary),
@@ -180,8 +196,12 @@ class RollbackService:
         by_prefix = concurrency.start(lambda: self.gateway.groups_linked_by_prefix(trigger.alarm_name))
         groups: dict[str, GroupTags] = {}
         refresh_reads: dict[str, Future[RefreshFacts | None]] = {}
-        if event_tags is not None and rules.tags_settle_link(event_tags):
-            named = event_tags[ALARM_GROUP_TAG]
+        if (
+            event_tags is not None
+            and rules.tags_settle_link(event_tags)
+            and not self._links_other_account(event_tags[ALARM_GROUP_TAG])
+        ):
+            named = self._local_name(event_tags[ALARM_GROUP_TAG])
             named_tags = concurrency.start(lambda: self.gateway.group_tags(named))
             refresh_reads[named] = concurrency.start(lambda: self.gateway.latest_refresh(named))
             concurrency.wait_all(refresh_reads[named])
@@ -192,8 +212,10 @@ class RollbackService:
             own_tags = concurrency.start(lambda: self.gateway.alarm_tags(trigger.alarm_arn))
             concurrency.settle(by_prefix, own_tags)
             alarm_tags = own_tags.result()
-        names = rules.linked_groups(trigger.alarm_name, alarm_tags, by_prefix.result())
-        unread = [name for name in names if name not in groups]
+        names = [
+            self._local_name(name) for name in rules.linked_groups(trigger.alarm_name, alarm_tags, by_prefix.result())
+        ]
+        unread = [name for name in names if name not in groups and not self._links_other_account(name)]
         if unread:
             unread_tags = concurrency.start(lambda: self.gateway.groups(unread))
             for name in unread:
@@ -201,7 +223,8 @@ class RollbackService:
             concurrency.wait_all(*(refresh_reads[name] for name in unread))
             concurrency.settle(unread_tags)
             groups |= unread_tags.result()
-        return groups, {name: refresh_reads[name] for name in names}, names, rules.group_named_by(alarm_tags)
+        local = {name: refresh_reads[name] for name in names if name in refresh_reads}
+        return groups, local, names, rules.group_named_by(alarm_tags)
 
     def _after_mute_window(self, base: Result, trigger: AlarmTrigger) -> Result | None:
         """Re-read a late muted event's alarm (two calls, on this path only); None if it acts as usual."""
@@ -254,6 +277,7 @@ class RollbackService:
             auto_scaling_group_name=group.name,
             instance_refresh_id=trigger.instance_refresh_id,
             dry_run=self.settings.dry_run or group.mode is GroupMode.DRY_RUN,
+            account=self.account,
         )
         if group.mode is GroupMode.DISABLED:
             decision = rules.decide_lifecycle(group, trigger.event_type)
@@ -297,9 +321,14 @@ class RollbackService:
         by_prefix = (
             self.gateway.alarms_in_alarm_by_prefix(group.alarm_prefix, refresh.start_time) if group.alarm_prefix else ()
         )
+        mute_readers: dict[str, AwsGateway] = {}
+        by_tag = chain(
+            self.gateway.alarms_in_alarm_by_tag(group.name, refresh.start_time),
+            self._monitoring_alarms(group.name, refresh.start_time, mute_readers),
+        )
         firing = rules.first_acting_alarm(
-            rules.linked_firing_alarms(by_prefix, self.gateway.alarms_in_alarm_by_tag(group.name, refresh.start_time)),
-            self.gateway.active_mute,
+            rules.linked_firing_alarms(by_prefix, by_tag),
+            lambda name: mute_readers.get(name, self.gateway).active_mute(name),
             self.settings.muted_alarm_action,
         )
         if firing.acting is None:
@@ -322,6 +351,7 @@ class RollbackService:
             auto_scaling_group_name=group.name,
             dry_run=self.settings.dry_run or trigger.dry_run or trigger.action is ManualAction.EVALUATE,
             summary=f"Operator request: {trigger.reason}",
+            account=self.account,
         )
         if trigger.action is ManualAction.ROLLBACK:
             refresh = self.gateway.latest_refresh(group.name) if group.mode is not GroupMode.DISABLED else None
@@ -394,15 +424,94 @@ class RollbackService:
         except Exception:  # the invocation fails anyway; the failure destination keeps the event
             logger.exception("Could not publish the FAILED outcome")
 
+    # --- hub mode: alarms of one account, groups of another ---------------------------------------------------
+
+    def _links_other_account(self, link: str) -> bool:
+        """True for an ``<account>/<group>`` link to another member account (hub mode only)."""
+        if not self.settings.hub_mode:
+            return False
+        account, _ = split_group_link(link)
+        return account is not None and account != self.account
+
+    def _local_name(self, link: str) -> str:
+        """A link to a group of this service's own account, without the account in front."""
+        if not self.settings.hub_mode:
+            return link
+        account, group = split_group_link(link)
+        return group if account == self.account else link
+
+    def _peer(self, account: str, base: Result) -> RollbackService:
+        """Another member account's service; a role that refuses is a FAILED outcome, published."""
+        assert self._peers is not None  # hub mode always has peers
+        try:
+            return self._peers(account)
+        except MemberAccessError as error:
+            failed = member_refused(replace(base, account=account), error)
+            self._publish_failure(failed)
+            raise ActionFailedError(failed) from error
+
+    def _on_linked_group_elsewhere(
+        self, base: Result, trigger: AlarmTrigger, link: str, summary: str, remaining: Callable[[], float]
+    ) -> Result:
+        """An alarm of this account tagged with ``<account>/<group>``: decided and acted on in that account."""
+        account, name = split_group_link(link)
+        assert account is not None  # _links_other_account
+        base = replace(base, auto_scaling_group_name=name, account=account, summary=summary)
+        if self.account not in self.settings.alarm_accounts:
+            # Otherwise any member could roll back another member's refreshes by tagging an alarm.
+            logger.warning(
+                "An alarm links a group of another account, from an account not in ALARM_ACCOUNTS",
+                extra={"link": link, "alarmAccount": self.account},
+            )
+            return base.with_outcome(
+                Outcome.SKIPPED,
+                CROSS_ACCOUNT_LINK_REFUSED,
+                severity=Severity.MEDIUM,
+                summary=f"Alarm '{trigger.alarm_name}' of account {self.account} links group '{name}' of account "
+                f"{account}, but only the accounts in ALARM_ACCOUNTS may link other accounts' groups: not acted on.",
+            )
+        if self.settings.member_accounts and account not in self.settings.member_accounts:
+            return base.with_outcome(
+                Outcome.SKIPPED,
+                ACCOUNT_NOT_SERVED,
+                summary=f"Alarm '{trigger.alarm_name}' links a group of account {account}, which is not in "
+                "MEMBER_ACCOUNTS: not acted on.",
+            )
+        peer = self._peer(account, base)
+        group = peer.gateway.group_tags(name)
+        refresh = peer.gateway.latest_refresh(name) if group.mode is not GroupMode.DISABLED else None
+        return peer._roll_back_if_needed(base, group, refresh, signal_at=trigger.state_changed_at, remaining=remaining)
+
+    def _monitoring_alarms(
+        self, group_name: str, changed_since: datetime | None, mute_readers: dict[str, AwsGateway]
+    ) -> Iterator[AlarmFacts]:
+        """Alarms of the monitoring accounts (ALARM_ACCOUNTS) tagged ``<this account>/<group>``, in ALARM.
+
+        Lazy, like the other tagged alarms: read only when no alarm linked by prefix
+        acts. ``mute_readers`` learns which account's gateway reads each one's mute.
+        """
+        if not self.settings.hub_mode or self.account is None:
+            return
+        link = f"{self.account}/{group_name}"
+        for account in sorted(self.settings.alarm_accounts - {self.account}):
+            base = Result(Outcome.FAILED, "", {"type": "checkpoint"}, auto_scaling_group_name=group_name)
+            peer = self._peer(account, base)
+            for alarm in peer.gateway.alarms_in_alarm_by_tag(link, changed_since):
+                mute_readers[alarm.name] = peer.gateway
+                yield alarm
+
     def _check_scope(self, trigger: Trigger, context: LambdaContext) -> None:
         """Events from another region or account cannot be acted on by this function's credentials."""
         if isinstance(trigger, ManualTrigger):
+            own = self.account or _account_of(context)
+            if trigger.account and own and trigger.account != own:
+                raise InvalidEventError("account", f"this function serves account {own} only")
             return
         if trigger.region != self.settings.region:
             raise InvalidEventError(
                 "region", f"event is for {trigger.region!r}, this function serves {self.settings.region!r}"
             )
-        account = _account_of(context)
+        account = self.account or _account_of(context)
         if account and trigger.account != account:
             raise InvalidEventError("account", "event is for another account than this function's")
 
@@ -500,3 +609,15 @@ def _account_of(context: LambdaContext) -> str:
     arn = getattr(context, "invoked_function_arn", "") or ""
     parts = arn.split(":")
     return parts[4] if len(parts) > 4 else ""
+
+
+def member_refused(base: Result, error: MemberAccessError) -> Result:
+    """FAILED: the member account's role refused the hub, so its groups are not protected until it is fixed."""
+    return base.with_outcome(
+        Outcome.FAILED,
+        MEMBER_ROLE_REFUSED,
+        severity=Severity.HIGH,
+        account=error.account,
+        summary=f"The hub {error}. Nothing can be read or rolled back in account {error.account} until its "
+        "auto-rollback spoke (the StackSet's stack instance) is deployed and trusts the hub.",
+    )

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
+
+from auto_rollback.accounts import parse_account_list
+
+#: IAM's pattern for role names (CreateRole RoleName).
+_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 
 
 class ConfigurationError(ValueError):
@@ -48,12 +54,23 @@ class Settings:
     chat_topic_arn: str | None = None
     #: Set by Lambda itself; shown in the paste-ready ``evaluate`` command of chat messages.
     function_name: str | None = None
+    #: Hub mode (docs/DEPLOY.md, "Organization mode"): the role the function assumes in each member
+    #: account to read and act there. None: per-account mode, the function acts with its own role.
+    member_role_name: str | None = None
+    #: Hub mode: the only accounts served (empty: every account whose events reach the hub's bus).
+    member_accounts: frozenset[str] = frozenset()
+    #: Hub mode: monitoring accounts whose alarms may link groups of other accounts (``<account>/<group>``).
+    alarm_accounts: frozenset[str] = frozenset()
+
+    @property
+    def hub_mode(self) -> bool:
+        return self.member_role_name is not None
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read and validate; the first problem found is raised with the variable's name."""
         env = os.environ if environ is None else environ
-        return cls(
+        settings = cls(
             notification_topic_arn=_required(env, "NOTIFICATION_TOPIC_ARN", prefix="arn:"),
             idempotency_table_name=_required(env, "IDEMPOTENCY_TABLE_NAME"),
             region=_required_any(env, ("AWS_REGION", "AWS_DEFAULT_REGION")),
@@ -63,7 +80,19 @@ class Settings:
             muted_alarm_action=_choice(env, "MUTED_ALARM_ACTION", MutedAlarmAction, "ignore"),
             chat_topic_arn=_optional(env, "CHAT_TOPIC_ARN", prefix="arn:"),
             function_name=_optional(env, "AWS_LAMBDA_FUNCTION_NAME"),
+            member_role_name=_optional(env, "MEMBER_ROLE_NAME"),
+            member_accounts=_accounts(env, "MEMBER_ACCOUNTS"),
+            alarm_accounts=_accounts(env, "ALARM_ACCOUNTS"),
         )
+        if settings.member_role_name is not None and not _ROLE_NAME.fullmatch(settings.member_role_name):
+            raise ConfigurationError(f"MEMBER_ROLE_NAME must be an IAM role name, got {settings.member_role_name!r}")
+        for name, accounts in (
+            ("MEMBER_ACCOUNTS", settings.member_accounts),
+            ("ALARM_ACCOUNTS", settings.alarm_accounts),
+        ):
+            if accounts and not settings.hub_mode:
+                raise ConfigurationError(f"{name} applies to hub mode only: set MEMBER_ROLE_NAME too, or unset {name}")
+        return settings
 
 
 def _required(env: Mapping[str, str], name: str, prefix: str = "") -> str:
@@ -78,6 +107,13 @@ def _required(env: Mapping[str, str], name: str, prefix: str = "") -> str:
 def _optional(env: Mapping[str, str], name: str, prefix: str = "") -> str | None:
     """None when unset or blank; otherwise checked as :func:`_required` checks."""
     return _required(env, name, prefix) if env.get(name, "").strip() else None
+
+
+def _accounts(env: Mapping[str, str], name: str) -> frozenset[str]:
+    try:
+        return parse_account_list(env.get(name, ""), name)
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def _required_any(env: Mapping[str, str], names: tuple[str, ...]) -> str:

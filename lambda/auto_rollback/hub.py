@@ -1,0 +1,112 @@
+"""Hub mode: one function serving the member accounts of an organization (docs/DEPLOY.md, "Organization mode").
+
+Each event names its account. The hub hands it to that account's
+:class:`~auto_rollback.service.RollbackService`, built on first use from a session
+on the account's member role and kept for the container's life, so every read
+and every rollback happens with the member account's own credentials and under
+its own IAM conditions. Decisions, records and notifications are the hub's.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
+from auto_rollback.aws import AwsGateway, MemberAccessError, MemberSessions
+from auto_rollback.events import InvalidEventError, InventoryTrigger, ManualTrigger, Trigger
+from auto_rollback.notification import Notifier
+from auto_rollback.observability import REFUSED_ACCOUNT_METRIC, count, logger
+from auto_rollback.outcomes import Outcome, Result
+from auto_rollback.service import ACCOUNT_NOT_SERVED, RollbackService, member_refused
+from auto_rollback.settings import Settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class HubService:
+    """Routes each trigger to the service of its member account; refuses accounts it does not serve."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: MemberSessions,
+        notifier: Notifier,
+        *,
+        dynamodb: DynamoDBClient,
+        own_account: str,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.notifier = notifier
+        self.own_account = own_account
+        self._dynamodb = dynamodb
+        self._services: dict[str, RollbackService] = {}
+        self._lock = threading.Lock()
+
+    def service_for(self, account: str) -> RollbackService:
+        """The account's service; raises MemberAccessError when its role cannot be assumed."""
+        with self._lock:
+            service = self._services.get(account)
+        if service is not None:
+            return service
+        gateway = AwsGateway(session=self.sessions.session(account))
+        actions = ExactlyOnceActions(
+            gateway,
+            self.notifier,
+            table_name=self.settings.idempotency_table_name,
+            fallback=self.settings.irreversible_fallback,
+            dynamodb=self._dynamodb,  # one client, and one connection pool, for every account's records
+            scope={"account": account, "region": self.settings.region},
+        )
+        service = RollbackService(self.settings, gateway, actions, account=account, peers=self.service_for)
+        with self._lock:
+            return self._services.setdefault(account, service)
+
+    def serves(self, account: str) -> bool:
+        return not self.settings.member_accounts or account in self.settings.member_accounts
+
+    def handle(self, trigger: Trigger, context: LambdaContext) -> list[Result]:
+        account = self._account_of(trigger)
+        if not self.serves(account):
+            return [self._refused(trigger, account)]
+        try:
+            service = self.service_for(account)
+        except MemberAccessError as error:
+            failed = member_refused(Result(Outcome.FAILED, "", trigger.describe()), error)
+            _publish_failure(self.notifier, failed)
+            raise ActionFailedError(failed) from error
+        return service.handle(trigger, context)
+
+    def inventory(self, trigger: InventoryTrigger, context: LambdaContext) -> dict[str, Any]:
+        """One member account's inventory (``account`` in the invoke; the hub's own by default)."""
+        account = trigger.account or self.own_account
+        if not self.serves(account):
+            raise InvalidEventError("account", f"account {account} is not in MEMBER_ACCOUNTS")
+        return self.service_for(account).inventory(trigger, context)
+
+    def _account_of(self, trigger: Trigger) -> str:
+        if isinstance(trigger, ManualTrigger):
+            return trigger.account or self.own_account
+        return trigger.account
+
+    def _refused(self, trigger: Trigger, account: str) -> Result:
+        """Not retried (retrying cannot make the account served) and counted, so a misrouted spoke shows."""
+        logger.warning("Event from an account this hub does not serve", extra={"account": account})
+        count(REFUSED_ACCOUNT_METRIC)
+        return Result(
+            Outcome.SKIPPED,
+            ACCOUNT_NOT_SERVED,
+            trigger.describe(),
+            account=account,
+            summary=f"Account {account} is not in MEMBER_ACCOUNTS: the event was not acted on.",
+        )
+
+
+def _publish_failure(notifier: Notifier, failed: Result) -> None:
+    try:
+        notifier.publish(failed)
+    except Exception:  # the invocation fails anyway; the failure destination keeps the event
+        logger.exception("Could not publish the FAILED outcome")
