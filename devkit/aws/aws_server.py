@@ -47,9 +47,11 @@ class AwsEmulator:
             groups_api,
             iam_simulate,
             mute_rules,
+            organization,
             refresh_api,
             sns_api,
             sns_subscriptions,
+            sts_api,
             tags_api,
         )
 
@@ -62,6 +64,8 @@ class AwsEmulator:
         sns_api.install()
         sns_subscriptions.install()
         iam_simulate.install()
+        organization.install()
+        sts_api.install()
         self.port = _free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
