@@ -15,6 +15,10 @@ from infra.stack import AutoRollbackStack
 #: a second one next to it (which would notify, and roll back, twice).
 STACK_NAME = "AutoRollback"
 DESCRIPTION = "auto-rollback: rolls back EC2 Auto Scaling instance refreshes when their alarms fire"
+HUB_DESCRIPTION = (
+    "auto-rollback hub: rolls back EC2 Auto Scaling instance refreshes of the organization's accounts "
+    "when their alarms fire"
+)
 #: What CloudFormation shows when the template is deployed in a region outside the allow-list.
 REGION_RULE_DESCRIPTION = (
     "auto-rollback needs the AWS-managed Powertools layer for python3.13 on arm64 and its per-release SSM "
@@ -42,14 +46,16 @@ def build_app(app: App) -> list[AutoRollbackStack]:
         check_region(profile_region, f"{REGIONS} is empty, so the stack goes to the AWS profile's region")
     targets: list[str | None] = list(settings.regions) or [None]
     stacks = []
-    for region in targets:
+    for index, region in enumerate(targets):
         stack = AutoRollbackStack(
             app,
             construct_id(region),
             stack_name=STACK_NAME,
             settings=settings,
+            # One StackSet covers every listed region: it lives in the first region's stack.
+            hosts_stack_set=settings.hub and index == 0,
             env=Environment(account=account, region=region or profile_region),
-            description=DESCRIPTION,
+            description=HUB_DESCRIPTION if settings.hub else DESCRIPTION,
         )
         _refuse_unsupported_regions(stack)
         stacks.append(stack)

@@ -16,9 +16,15 @@ from typing import Any, Literal
 
 from constructs import Node
 
+from auto_rollback.accounts import ACCOUNT_ID
+
 IrreversibleFallback = Literal["cancel", "notify"]
 InsufficientDataAction = Literal["ignore", "rollback"]
 MutedAlarmAction = Literal["ignore", "rollback"]
+#: ``account``: one self-contained deployment per account. ``hub``: one deployment (the hub) serves
+#: every account of an AWS Organization through spokes a StackSet deploys (docs/DEPLOY.md, "Organization mode").
+DeploymentMode = Literal["account", "hub"]
+StackSetCallAs = Literal["DELEGATED_ADMIN", "SELF"]
 
 #: Context keys, as written in cdk.json and documented in docs/DEPLOY.md.
 DRY_RUN = "dryRun"
@@ -31,6 +37,14 @@ RESERVED_CONCURRENCY = "reservedConcurrency"
 CONSOLE_TEST_EVENTS = "consoleTestEvents"
 CHAT_SLACK = "chatSlack"
 CHAT_TEAMS = "chatTeams"
+MODE = "mode"
+ORGANIZATION_ID = "organizationId"
+ORGANIZATIONAL_UNIT_IDS = "organizationalUnitIds"
+MEMBER_ACCOUNTS = "memberAccounts"
+ALARM_ACCOUNTS = "alarmAccounts"
+STACK_SET_CALL_AS = "stackSetCallAs"
+#: Options that only mean something in hub mode; account mode refuses them unless left at their default.
+HUB_ONLY_KEYS = (ORGANIZATION_ID, ORGANIZATIONAL_UNIT_IDS, MEMBER_ACCOUNTS, ALARM_ACCOUNTS, STACK_SET_CALL_AS)
 
 OPTION_KEYS = (
     DRY_RUN,
@@ -43,6 +57,8 @@ OPTION_KEYS = (
     CONSOLE_TEST_EVENTS,
     CHAT_SLACK,
     CHAT_TEAMS,
+    MODE,
+    *HUB_ONLY_KEYS,
 )
 
 #: Options that no longer exist, and what replaced them: an old cdk.json that still
@@ -115,6 +131,9 @@ RECOMMENDED_RESERVED_CONCURRENCY = 5
 
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+# The forms AWS Organizations gives ids (its API model's patterns).
+_ORGANIZATION_ID = re.compile(r"o-[a-z0-9]{10,32}")
+_ORGANIZATIONAL_UNIT_ID = re.compile(r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32}")
 
 
 class ConfigError(ValueError):
@@ -141,6 +160,21 @@ class Settings:
     #: Amazon Q Developer in chat applications channels subscribed to the chat topic (None: none).
     chat_slack: SlackChannel | None = None
     chat_teams: TeamsChannel | None = None
+    mode: DeploymentMode = "account"
+    #: Hub mode: the organization whose accounts the hub serves (bus policy, member roles' trust).
+    organization_id: str | None = None
+    #: Hub mode: the OUs (or the root, ``r-...``) whose accounts get a spoke, now and when they join.
+    organizational_unit_ids: tuple[str, ...] = ()
+    #: Hub mode: the only accounts the function serves (empty: every account whose events reach the bus).
+    member_accounts: tuple[str, ...] = ()
+    #: Hub mode: monitoring accounts whose alarms may link groups of other accounts (``<account>/<group>``).
+    alarm_accounts: tuple[str, ...] = ()
+    #: Hub mode: who creates the StackSet: a delegated administrator, or the management account itself.
+    stack_set_call_as: StackSetCallAs = "DELEGATED_ADMIN"
+
+    @property
+    def hub(self) -> bool:
+        return self.mode == "hub"
 
     @property
     def alarm_states(self) -> tuple[str, ...]:
@@ -192,9 +226,66 @@ class Settings:
             ),
             chat_slack=_slack_channel(values.get(CHAT_SLACK)),
             chat_teams=_teams_channel(values.get(CHAT_TEAMS)),
+            mode=_choice(values.get(MODE, defaults.mode), MODE, ("account", "hub")),
+            organization_id=_organization_id(values.get(ORGANIZATION_ID)),
+            organizational_unit_ids=_organizational_units(values.get(ORGANIZATIONAL_UNIT_IDS, [])),
+            member_accounts=_accounts(values.get(MEMBER_ACCOUNTS, []), MEMBER_ACCOUNTS),
+            alarm_accounts=_accounts(values.get(ALARM_ACCOUNTS, []), ALARM_ACCOUNTS),
+            stack_set_call_as=_choice(
+                values.get(STACK_SET_CALL_AS, defaults.stack_set_call_as),
+                STACK_SET_CALL_AS,
+                ("DELEGATED_ADMIN", "SELF"),
+            ),
         )
         _check_one_chat_configuration(settings)
+        _check_mode(settings)
         return settings
+
+
+def _check_mode(settings: Settings) -> None:
+    """Hub mode needs its organization and OUs; account mode must not look as if it served an organization."""
+    if not settings.hub:
+        defaults = Settings()
+        set_anyway = [
+            key
+            for key, value, default in (
+                (ORGANIZATION_ID, settings.organization_id, defaults.organization_id),
+                (ORGANIZATIONAL_UNIT_IDS, settings.organizational_unit_ids, defaults.organizational_unit_ids),
+                (MEMBER_ACCOUNTS, settings.member_accounts, defaults.member_accounts),
+                (ALARM_ACCOUNTS, settings.alarm_accounts, defaults.alarm_accounts),
+                (STACK_SET_CALL_AS, settings.stack_set_call_as, defaults.stack_set_call_as),
+            )
+            if value != default
+        ]
+        if set_anyway:
+            raise ConfigError(
+                f'{", ".join(set_anyway)} {"apply" if len(set_anyway) > 1 else "applies"} to {MODE} "hub" only, '
+                f'and {MODE} is "account": set "{MODE}": "hub" to serve an organization, or remove '
+                f"{'them' if len(set_anyway) > 1 else 'it'}"
+            )
+        return
+    missing = [
+        key
+        for key, value in (
+            (ORGANIZATION_ID, settings.organization_id),
+            (ORGANIZATIONAL_UNIT_IDS, settings.organizational_unit_ids),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigError(
+            f'{MODE} "hub" needs {" and ".join(missing)}: the organization whose accounts the hub serves '
+            "(o-...) and the OUs (ou-...) or root (r-...) whose accounts get a spoke"
+        )
+    if settings.member_accounts:
+        # A monitoring account's alarm reaches the hub as an event of that account: refused
+        # (account-not-served) unless the allow-list names it too.
+        unserved = [account for account in settings.alarm_accounts if account not in settings.member_accounts]
+        if unserved:
+            raise ConfigError(
+                f"{ALARM_ACCOUNTS} lists {', '.join(unserved)}, which {MEMBER_ACCOUNTS} does not: the function "
+                f"would refuse that account's alarms. Add it to {MEMBER_ACCOUNTS}, or leave {MEMBER_ACCOUNTS} empty"
+            )
 
 
 def _check_one_chat_configuration(settings: Settings) -> None:
@@ -339,6 +430,44 @@ def _regions(value: Any) -> tuple[str, ...]:
     if len(set(regions)) != len(regions):
         raise ConfigError(f"{REGIONS} lists a region twice: {regions}")
     return tuple(regions)
+
+
+def _organization_id(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and value.lower() in ("", "none", "null")):
+        return None
+    if not isinstance(value, str) or not _ORGANIZATION_ID.fullmatch(value):
+        raise ConfigError(
+            f"{ORGANIZATION_ID} must be an AWS Organizations id such as o-a1b2c3d4e5 "
+            f"(aws organizations describe-organization --query Organization.Id), got {_shown(value)}"
+        )
+    return value
+
+
+def _organizational_units(value: Any) -> tuple[str, ...]:
+    units = _string_list(value, ORGANIZATIONAL_UNIT_IDS)
+    for unit in units:
+        if not _ORGANIZATIONAL_UNIT_ID.fullmatch(unit):
+            raise ConfigError(
+                f"{ORGANIZATIONAL_UNIT_IDS}: {unit!r} is neither an OU id such as ou-ab12-cd34ef56 nor a root id "
+                "such as r-ab12"
+            )
+    if len(set(units)) != len(units):
+        raise ConfigError(f"{ORGANIZATIONAL_UNIT_IDS} lists an OU twice: {units}")
+    return tuple(units)
+
+
+def _accounts(value: Any, key: str) -> tuple[str, ...]:
+    # "-c memberAccounts=111122223333" must stay a string: as JSON it is a number (and one
+    # with a leading zero is no JSON at all), which would lose or mangle the id.
+    if isinstance(value, str) and not value.lstrip().startswith("["):
+        value = [item.strip() for item in value.split(",") if item.strip()]
+    accounts = _string_list(value, key)
+    for account in accounts:
+        if not ACCOUNT_ID.fullmatch(account):
+            raise ConfigError(f"{key}: {account!r} is not an AWS account id (12 digits, as a string)")
+    if len(set(accounts)) != len(accounts):
+        raise ConfigError(f"{key} lists an account twice: {accounts}")
+    return tuple(accounts)
 
 
 def _reserved_concurrency(value: Any) -> int | None:

@@ -17,6 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from auto_rollback.accounts import hub_role_name, member_role_name
 from auto_rollback.facts import MODE_TAG, GroupMode
 from infra import LAMBDA_DIR
 from infra.config import ConfigError, Settings
@@ -92,6 +93,92 @@ OPT_IN_TAG: str = MODE_TAG
 OPT_IN_VALUE: str = GroupMode.ENABLED.value
 OPT_IN_CONDITION = {"StringEquals": {f"autoscaling:ResourceTag/{OPT_IN_TAG}": OPT_IN_VALUE}}
 TABLE_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+#: The Sids of data_plane_statements(), in the order they are written.
+DATA_PLANE_SIDS = (
+    "ReadAutoScaling",
+    "ReadAlarms",
+    "FindTaggedAlarms",
+    "ReadAlarmMuteRules",
+    "ReadAlarmTags",
+    "RollBackOptedInGroupsOnly",
+)
+
+
+def data_plane_statements(stack: Stack, settings: Settings) -> list[iam.PolicyStatement]:
+    """What the function may do in the account whose groups it protects, on that account's resources.
+
+    The one definition of those rights: the account-mode function's role carries them,
+    and in hub mode so does each member account's role (infra/spoke.py), which the hub
+    function assumes; the hub's own role carries none of them. ``stack`` is the stack
+    of the role, whose account and region scope the ARNs.
+    """
+    statements = [
+        iam.PolicyStatement(
+            sid="ReadAutoScaling",
+            # Describe* calls in Auto Scaling accept no resource-level scoping.
+            actions=list(AUTO_SCALING_READ_ACTIONS),
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="ReadAlarms",
+            # Composite alarms are only returned to a DescribeAlarms permission
+            # scoped to "*" (CloudWatch API reference), and the function follows
+            # composite alarms as well as metric alarms.
+            actions=["cloudwatch:DescribeAlarms"],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="FindTaggedAlarms",
+            # A checkpoint or bake check finds the alarms tagged for its group with one
+            # GetResources call, instead of reading the tags of every alarm in ALARM.
+            # A read of tags only, which IAM cannot scope to a resource.
+            actions=["tag:GetResources"],
+            resources=["*"],
+        ),
+    ]
+    if settings.muted_alarm_action == "ignore":
+        # Only when mutes are honoured: a deployment that acts on muted alarms
+        # anyway never asks. ListAlarmMuteRules is a list call, which IAM cannot
+        # scope to a resource.
+        statements.append(
+            iam.PolicyStatement(sid="ReadAlarmMuteRules", actions=["cloudwatch:ListAlarmMuteRules"], resources=["*"])
+        )
+    statements.append(
+        iam.PolicyStatement(
+            sid="ReadAlarmTags",
+            actions=["cloudwatch:ListTagsForResource"],
+            resources=[
+                stack.format_arn(
+                    service="cloudwatch",
+                    resource="alarm",
+                    resource_name="*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+        )
+    )
+    if not settings.dry_run:
+        # A dry-run deployment never acts, so it is not even allowed to: the
+        # promise holds in IAM, not only in the code that reads DRY_RUN.
+        statements.append(
+            iam.PolicyStatement(
+                sid="RollBackOptedInGroupsOnly",
+                # The only actions that change anything in Auto Scaling, allowed
+                # only on groups whose owner tagged them auto-rollback=enabled: a
+                # group that is not opted in cannot be rolled back, whatever the code.
+                actions=list(ROLLBACK_ACTIONS),
+                resources=[_group_arns(stack)],
+                conditions=OPT_IN_CONDITION,
+            )
+        )
+    return statements
+
+
+def member_role_arns(stack: Stack) -> str:
+    """The member role of the stack's region, in every account (the organization condition narrows it)."""
+    return stack.format_arn(
+        service="iam", region="", account="*", resource="role", resource_name=member_role_name(stack.region)
+    )
 
 
 class AutoRollbackFunction(Construct):
@@ -125,12 +212,22 @@ class AutoRollbackFunction(Construct):
             # Keep the audit trail of past rollbacks even if the stack is removed.
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="auto-rollback function: read groups and alarms, roll back opted-in groups only",
-        )
+        if settings.hub:
+            self.role = iam.Role(
+                self,
+                "Role",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                # Named, so that every member role can trust it before it exists (infra/spoke.py).
+                role_name=hub_role_name(stack.region),
+                description="auto-rollback hub function: act in member accounts through their auto-rollback role",
+            )
+        else:
+            self.role = iam.Role(
+                self,
+                "Role",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description="auto-rollback function: read groups and alarms, roll back opted-in groups only",
+            )
 
         self.function = lambda_.Function(
             self,
@@ -157,6 +254,7 @@ class AutoRollbackFunction(Construct):
                 "INSUFFICIENT_DATA_ACTION": settings.insufficient_data_action,
                 "MUTED_ALARM_ACTION": settings.muted_alarm_action,
                 **({"CHAT_TOPIC_ARN": chat_topic.topic_arn} if chat_topic else {}),
+                **(_hub_environment(stack, settings) if settings.hub else {}),
                 "POWERTOOLS_SERVICE_NAME": "auto-rollback",
                 "POWERTOOLS_METRICS_NAMESPACE": "AutoRollback",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -211,73 +309,20 @@ class AutoRollbackFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadAutoScaling",
-                # Describe* calls in Auto Scaling accept no resource-level scoping.
-                actions=list(AUTO_SCALING_READ_ACTIONS),
-                resources=["*"],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadAlarms",
-                # Composite alarms are only returned to a DescribeAlarms permission
-                # scoped to "*" (CloudWatch API reference), and the function follows
-                # composite alarms as well as metric alarms.
-                actions=["cloudwatch:DescribeAlarms"],
-                resources=["*"],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="FindTaggedAlarms",
-                # A checkpoint or bake check finds the alarms tagged for its group with one
-                # GetResources call, instead of reading the tags of every alarm in ALARM.
-                # A read of tags only, which IAM cannot scope to a resource.
-                actions=["tag:GetResources"],
-                resources=["*"],
-            )
-        )
-        if settings.muted_alarm_action == "ignore":
-            # Only when mutes are honoured: a deployment that acts on muted alarms
-            # anyway never asks. ListAlarmMuteRules is a list call, which IAM cannot
-            # scope to a resource.
+        if settings.hub:
+            # The hub acts only as a member account's role: none of the data-plane rights
+            # are its own, so a bug or a forged event cannot touch the hub's account.
             self.role.add_to_policy(
                 iam.PolicyStatement(
-                    sid="ReadAlarmMuteRules",
-                    actions=["cloudwatch:ListAlarmMuteRules"],
-                    resources=["*"],
+                    sid="AssumeMemberRoles",
+                    actions=["sts:AssumeRole"],
+                    resources=[member_role_arns(stack)],
+                    conditions={"StringEquals": {"aws:ResourceOrgID": settings.organization_id}},
                 )
             )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadAlarmTags",
-                actions=["cloudwatch:ListTagsForResource"],
-                resources=[
-                    stack.format_arn(
-                        service="cloudwatch",
-                        resource="alarm",
-                        resource_name="*",
-                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
-        )
-        if not settings.dry_run:
-            # A dry-run deployment never acts, so it is not even allowed to: the
-            # promise holds in IAM, not only in the code that reads DRY_RUN.
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="RollBackOptedInGroupsOnly",
-                    # The only actions that change anything in Auto Scaling, allowed
-                    # only on groups whose owner tagged them auto-rollback=enabled: a
-                    # group that is not opted in cannot be rolled back, whatever the code.
-                    actions=list(ROLLBACK_ACTIONS),
-                    resources=[_group_arns(stack)],
-                    conditions=OPT_IN_CONDITION,
-                )
-            )
+        else:
+            for statement in data_plane_statements(stack, settings):
+                self.role.add_to_policy(statement)
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="PublishOutcomes",
@@ -357,19 +402,61 @@ def _as_nag_shows(value: str, placeholder: str) -> str:
     return placeholder if Token.is_unresolved(value) else value
 
 
+def _as_nag_shows_arn(arn: str, stack: Stack) -> str:
+    """An ARN built from the stack's partition and region as cdk-nag prints it."""
+    resolved = stack.resolve(arn)
+    if isinstance(resolved, str):
+        return resolved
+    separator, parts = resolved["Fn::Join"]
+    return str(separator).join(part if isinstance(part, str) else f"<{part['Ref']}>" for part in parts)
+
+
+def _hub_environment(stack: Stack, settings: Settings) -> dict[str, str]:
+    """What tells the function it is a hub (auto_rollback.settings reads the same names)."""
+    return {
+        "MEMBER_ROLE_NAME": member_role_name(stack.region),
+        "MEMBER_ACCOUNTS": ",".join(settings.member_accounts),
+        "ALARM_ACCOUNTS": ",".join(settings.alarm_accounts),
+    }
+
+
 def _wildcard_reasons(stack: Stack, settings: Settings) -> dict[str, str]:
     """Every wildcard resource left in the function's policy, and why it cannot be narrower."""
-    partition = _as_nag_shows(stack.partition, "<AWS::Partition>")
-    region = _as_nag_shows(stack.region, "<AWS::Region>")
-    account = _as_nag_shows(stack.account, "<AWS::AccountId>")
-    reasons = {
-        "*": (
+    if settings.hub:
+        return {
+            "*": (
+                "Only X-Ray uses Resource '*': PutTraceSegments and PutTelemetryRecords support no "
+                "resource-level permissions. The hub role has no Auto Scaling, CloudWatch or tagging right."
+            ),
+            _as_nag_shows_arn(member_role_arns(stack), stack): (
+                "The hub assumes the auto-rollback member role of its region in whichever account sent the event; "
+                "the account is the one part left open, and the statement's aws:ResourceOrgID condition "
+                "limits it to the accounts of the organization."
+            ),
+        }
+    return data_plane_wildcard_reasons(
+        stack,
+        settings,
+        star=(
             "Only read-only calls and X-Ray use Resource '*': Auto Scaling Describe* actions, "
             "Resource Groups Tagging GetResources, CloudWatch ListAlarmMuteRules and X-Ray"
             " PutTraceSegments/PutTelemetryRecords support no "
             "resource-level permissions, and CloudWatch DescribeAlarms must be scoped to '*' to return "
             "composite alarms."
         ),
+    )
+
+
+def data_plane_wildcard_reasons(stack: Stack, settings: Settings, *, star: str) -> dict[str, str]:
+    """The wildcard resources of data_plane_statements(), and why none can be narrower (cdk-nag IAM5).
+
+    ``star`` explains Resource '*' for the whole policy, which may hold more than these statements.
+    """
+    partition = _as_nag_shows(stack.partition, "<AWS::Partition>")
+    region = _as_nag_shows(stack.region, "<AWS::Region>")
+    account = _as_nag_shows(stack.account, "<AWS::AccountId>")
+    reasons = {
+        "*": star,
         f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*": (
             "ListTagsForResource reads the tags of whichever alarm fired; alarms are created by the "
             "teams, not by this stack, so the ARN is limited to this account and region but not by name."

@@ -12,18 +12,36 @@ from infra.console_events import ConsoleTestEvents
 from infra.dashboard import Dashboard, SavedQueries
 from infra.failed_events import FailedEvents
 from infra.function import AutoRollbackFunction
+from infra.hub import HubBus
 from infra.idempotency import IdempotencyStore
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
+from infra.stackset import SpokeStackSet
 from infra.triggers import Triggers
 
 
 class AutoRollbackStack(Stack):
-    """One deployment of auto-rollback, serving every opted-in group of its region."""
+    """One deployment of auto-rollback, serving every opted-in group of its region.
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
+    In hub mode, the groups of every account of the organization in its region, through the
+    spokes; ``hosts_stack_set`` puts the one StackSet of the deployment in this stack.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, hosts_stack_set: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.settings = settings
+        self.hub_bus: HubBus | None = None
+        self.spoke_stack_set: SpokeStackSet | None = None
+        if settings.hub:
+            assert settings.organization_id is not None  # Settings refuses hub mode without it
+            self.hub_bus = HubBus(self, "Hub", organization_id=settings.organization_id)
+            if hosts_stack_set:
+                # With no region listed, the stack's own region (its profile's, or the one it is deployed to).
+                self.spoke_stack_set = SpokeStackSet(
+                    self, "Spokes", settings=settings, regions=list(settings.regions) or [self.region]
+                )
 
         self.notifications = Notifications(
             self,
@@ -50,6 +68,7 @@ class AutoRollbackStack(Stack):
             function=self.function.function,
             alarm_states=settings.alarm_states,
             dead_letter_queue=self.failed_events.queue,
+            event_bus=self.hub_bus.bus if self.hub_bus else None,
         )
         self.monitoring = Monitoring(
             self,

@@ -48,12 +48,37 @@ TARGET_RETRY_ATTEMPTS = 10
 TARGET_MAX_EVENT_AGE = Duration.hours(1)
 
 
+def alarm_rule_description(alarm_states: Sequence[str]) -> str:
+    return (
+        f"Alarm state changes to {' or '.join(alarm_states)}, "
+        f"except {TARGET_TRACKING_ALARM_PREFIX}* alarms -> auto-rollback"
+    )
+
+
+def alarm_pattern(alarm_states: Sequence[str]) -> events.EventPattern:
+    """The alarm transitions the function acts on: the hub's rule and every spoke's use this one pattern."""
+    return events.EventPattern(
+        source=[ALARM_SOURCE],
+        detail_type=[ALARM_DETAIL_TYPE],
+        detail={"state": {"value": list(alarm_states)}, "alarmName": ALARM_NAME_FILTER},
+    )
+
+
+REFRESH_RULE_DESCRIPTION = "EC2 Auto Scaling instance-refresh events -> auto-rollback"
+
+
+def refresh_pattern() -> events.EventPattern:
+    """The instance-refresh events the function handles: the hub's rule and every spoke's use this one pattern."""
+    return events.EventPattern(source=[REFRESH_SOURCE], detail_type=list(REFRESH_DETAIL_TYPES))
+
+
 class Triggers(Construct):
     """Rule 1: alarm transitions the function acts on. Rule 2: instance-refresh events.
 
     Filtering here rather than in the function means an OK transition, a
     target-tracking alarm, or any of the other events those two sources emit,
-    never costs an invocation.
+    never costs an invocation. In hub mode the rules listen on the hub's bus, to which
+    every spoke forwards the same events from its account (infra/spoke.py).
     """
 
     def __init__(
@@ -64,30 +89,23 @@ class Triggers(Construct):
         function: lambda_.IFunction,
         alarm_states: Sequence[str],
         dead_letter_queue: sqs.IQueue,
+        event_bus: events.IEventBus | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
 
         self.alarm_rule = events.Rule(
             self,
             "AlarmStateChange",
-            description=(
-                f"Alarm state changes to {' or '.join(alarm_states)}, "
-                f"except {TARGET_TRACKING_ALARM_PREFIX}* alarms -> auto-rollback"
-            ),
-            event_pattern=events.EventPattern(
-                source=[ALARM_SOURCE],
-                detail_type=[ALARM_DETAIL_TYPE],
-                detail={"state": {"value": list(alarm_states)}, "alarmName": ALARM_NAME_FILTER},
-            ),
+            description=alarm_rule_description(alarm_states),
+            event_pattern=alarm_pattern(alarm_states),
+            event_bus=event_bus,
         )
         self.refresh_rule = events.Rule(
             self,
             "InstanceRefresh",
-            description="EC2 Auto Scaling instance-refresh events -> auto-rollback",
-            event_pattern=events.EventPattern(
-                source=[REFRESH_SOURCE],
-                detail_type=list(REFRESH_DETAIL_TYPES),
-            ),
+            description=REFRESH_RULE_DESCRIPTION,
+            event_pattern=refresh_pattern(),
+            event_bus=event_bus,
         )
         for rule in (self.alarm_rule, self.refresh_rule):
             rule.add_target(

@@ -8,7 +8,16 @@ from typing import Any
 
 from cfnlint.api import ManualArgs, lint_file  # type: ignore[import-untyped]
 
-from devkit.template.synth import REGION
+from devkit.template.synth import REGION, build
+from infra.config import Settings
+from infra.spoke import spoke_template
+
+HUB_CONTEXT = {
+    "mode": "hub",
+    "organizationId": "o-a1b2c3d4e5",
+    "organizationalUnitIds": ["ou-ab12-cd34ef56"],
+    "regions": [REGION, "eu-west-1"],
+}
 
 #: W3005 "dependency already enforced by a GetAtt": CDK writes an explicit
 #: DependsOn on a function's role (beside the GetAtt of its ARN) so that the
@@ -37,6 +46,34 @@ def test_template_with_every_option_is_clean(
     # Given the template with every option changed (SSM layer parameter, emails, ...)
     path = tmp_path / "options.template.json"
     path.write_text(json.dumps(rollback_on_insufficient_data_json))
+
+    # When cfn-lint checks it
+    findings = _lint(path)
+
+    # Then it finds nothing
+    assert findings == []
+
+
+def test_hub_templates_are_clean(tmp_path: Path) -> None:
+    # Given the hub's templates of two regions (the first with the StackSet)
+    app, stacks = build(tmp_path / "cdk", HUB_CONTEXT)
+    assembly = app.synth()
+
+    # When cfn-lint checks each
+    findings = {}
+    for stack in stacks:
+        path = tmp_path / f"{stack.artifact_id}.template.json"
+        path.write_text(json.dumps(assembly.get_stack_artifact(stack.artifact_id).template))
+        findings[stack.artifact_id] = _lint(path)
+
+    # Then it finds nothing in either
+    assert findings == {stack.artifact_id: [] for stack in stacks}
+
+
+def test_spoke_template_is_clean(tmp_path: Path) -> None:
+    # Given the spoke template the StackSet carries
+    path = tmp_path / "spoke.template.json"
+    path.write_text(json.dumps(spoke_template(Settings.from_mapping(HUB_CONTEXT))))
 
     # When cfn-lint checks it
     findings = _lint(path)

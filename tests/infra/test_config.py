@@ -355,3 +355,106 @@ def test_a_reservation_is_deployed_when_asked_for(tmp_path: Path) -> None:
         and resource["Properties"].get("Handler") == "auto_rollback.handler.lambda_handler"
     ]
     assert reserved == [5]
+
+
+# ------------------------------------------------------------------ hub mode
+
+HUB = {"mode": "hub", "organizationId": "o-a1b2c3d4e5", "organizationalUnitIds": ["ou-ab12-cd34ef56"]}
+
+
+def test_hub_mode_reads_its_organization_and_accounts() -> None:
+    # Given hub mode as -c would give it (strings, comma-separated lists)
+    raw = {
+        "mode": "hub",
+        "organizationId": "o-a1b2c3d4e5",
+        "organizationalUnitIds": "ou-ab12-cd34ef56,r-ab12",
+        "memberAccounts": "012345678901,222222222222",
+        "alarmAccounts": "222222222222",
+        "stackSetCallAs": "SELF",
+    }
+
+    # When it is read
+    settings = Settings.from_mapping(raw)
+
+    # Then every id is kept as written, leading zeros included
+    assert settings.hub
+    assert settings.organizational_unit_ids == ("ou-ab12-cd34ef56", "r-ab12")
+    assert settings.member_accounts == ("012345678901", "222222222222")
+    assert settings.alarm_accounts == ("222222222222",)
+    assert settings.stack_set_call_as == "SELF"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"mode": "hub"}, 'mode "hub" needs organizationId and organizationalUnitIds'),
+        ({**HUB, "organizationId": None}, 'mode "hub" needs organizationId:'),
+        ({**HUB, "organizationalUnitIds": []}, 'mode "hub" needs organizationalUnitIds:'),
+        ({**HUB, "organizationId": "o-short"}, "organizationId must be an AWS Organizations id such as o-a1b2c3d4e5"),
+        ({**HUB, "organizationId": "O-A1B2C3D4E5"}, "organizationId must be an AWS Organizations id"),
+        ({**HUB, "organizationalUnitIds": ["ou-ab12"]}, "organizationalUnitIds: 'ou-ab12' is neither an OU id"),
+        ({**HUB, "organizationalUnitIds": ["r-ab12", "r-ab12"]}, "organizationalUnitIds lists an OU twice"),
+        ({**HUB, "memberAccounts": ["12345678901"]}, "memberAccounts: '12345678901' is not an AWS account id"),
+        ({**HUB, "memberAccounts": [123456789012]}, "memberAccounts must be a list of strings"),
+        ({**HUB, "alarmAccounts": ["2222-2222-2222"]}, "alarmAccounts: '2222-2222-2222' is not an AWS account id"),
+        (
+            {**HUB, "memberAccounts": ["333333333333"], "alarmAccounts": ["222222222222"]},
+            "alarmAccounts lists 222222222222, which memberAccounts does not",
+        ),
+        ({**HUB, "stackSetCallAs": "ADMIN"}, "stackSetCallAs must be one of DELEGATED_ADMIN, SELF"),
+        ({"mode": "organization"}, "mode must be one of account, hub"),
+        ({"mode": None}, "mode must be one of account, hub; got null"),
+    ],
+)
+def test_hub_mode_mistakes_stop_the_synth(raw: dict[str, Any], message: str) -> None:
+    # Given a hub-mode option that is missing or malformed
+    # When the options are read
+    # Then synth stops, naming the option and what it must look like
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Settings.from_mapping(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        ({"organizationId": "o-a1b2c3d4e5"}, "organizationId applies"),
+        (
+            {"memberAccounts": ["333333333333"], "alarmAccounts": ["222222222222"]},
+            "memberAccounts, alarmAccounts apply",
+        ),
+        ({"organizationalUnitIds": ["r-ab12"]}, "organizationalUnitIds applies"),
+        ({"stackSetCallAs": "SELF"}, "stackSetCallAs applies"),
+    ],
+)
+def test_hub_options_in_account_mode_stop_the_synth(raw: dict[str, Any], named: str) -> None:
+    # Given account mode (the default) with an option only a hub uses
+    # When the options are read
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_mapping(raw)
+
+    # Then synth stops, naming the option and the mode that would use it, instead of deploying a plain account stack
+    assert str(raised.value).startswith(named)
+    assert 'to mode "hub" only' in str(raised.value)
+
+
+def test_hub_options_left_at_their_defaults_pass_in_account_mode() -> None:
+    # Given account mode with the hub options as cdk.json ships them
+    raw = {"organizationId": None, "organizationalUnitIds": [], "memberAccounts": [], "alarmAccounts": []}
+
+    # When the options are read
+    # Then nothing is refused
+    assert Settings.from_mapping({**raw, "stackSetCallAs": "DELEGATED_ADMIN"}) == Settings()
+
+
+def test_a_hub_in_several_regions_still_refuses_a_chat_channel() -> None:
+    # Given a hub of two regions with a Slack channel
+    raw = {
+        **HUB,
+        "regions": ["eu-west-1", "us-east-1"],
+        "chatSlack": {"workspaceId": "T0123ABCD", "channelId": "C0123"},
+    }
+
+    # When the options are read
+    # Then the chat rule holds as in account mode
+    with pytest.raises(ConfigError, match="chatSlack cannot be used with 2 regions"):
+        Settings.from_mapping(raw)

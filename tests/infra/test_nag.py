@@ -76,3 +76,44 @@ def test_aws_solutions_checks_pass_for_a_dry_run_deployment(tmp_path: Path) -> N
     assert report["violations"] == []
     assert len(report["suppressedViolations"]) == 5
     assert "autoScalingGroup" not in json.dumps(report)
+
+
+HUB_CONTEXT = {
+    "mode": "hub",
+    "organizationId": "o-a1b2c3d4e5",
+    "organizationalUnitIds": ["ou-ab12-cd34ef56"],
+    "regions": ["eu-west-1", "us-east-1"],
+}
+
+
+def test_aws_solutions_checks_pass_for_the_hub(tmp_path: Path) -> None:
+    # Given the app in hub mode, two regions (the first with the StackSet), with the AWS Solutions pack
+    app, _ = build(tmp_path, HUB_CONTEXT)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+    # When it is synthesized
+    app.synth()
+
+    # Then nothing is left unacknowledged, and the hub role's only wildcards are X-Ray's and the member role's account
+    (report,) = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    assert report["violations"] == []
+    suppressed = json.dumps(report["suppressedViolations"])
+    assert "auto-rollback-member-eu-west-1" in suppressed and "autoScalingGroup" not in suppressed
+
+
+def test_aws_solutions_checks_pass_for_the_spoke(tmp_path: Path) -> None:
+    # Given the spoke's own app, with the AWS Solutions pack
+    from infra.config import Settings
+    from infra.spoke import build_spoke
+
+    app = cdk.App(outdir=str(tmp_path), analytics_reporting=False)
+    build_spoke(app, Settings.from_mapping(HUB_CONTEXT))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+    # When it is synthesized
+    app.synth()
+
+    # Then nothing is left unacknowledged: the member role's three wildcards, each with its reason
+    (report,) = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    assert report["violations"] == []
+    assert len(report["suppressedViolations"]) == 3

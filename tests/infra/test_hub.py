@@ -1,0 +1,204 @@
+"""Hub mode's stacks: the hub bus and its organization-only policy, the hub role, and the spokes' StackSet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auto_rollback.accounts import HUB_BUS_NAME, hub_role_name, member_role_name
+from devkit.template.policy import Statement, function_role_id, role_statements
+from devkit.template.synth import ACCOUNT, build
+from infra.config import Settings
+from infra.function import HANDLER
+from infra.spoke import spoke_template, template_body
+from infra.stackset import FAILURE_TOLERANCE_PERCENTAGE, MAX_CONCURRENT_PERCENTAGE
+
+ORGANIZATION = "o-a1b2c3d4e5"
+UNITS = ["ou-ab12-cd34ef56", "r-ab12"]
+REGIONS = ["eu-west-1", "us-east-1"]
+HUB_CONTEXT: dict[str, Any] = {
+    "mode": "hub",
+    "organizationId": ORGANIZATION,
+    "organizationalUnitIds": UNITS,
+    "regions": REGIONS,
+    "memberAccounts": ["222222222222", "333333333333", "444444444444"],
+    "alarmAccounts": ["222222222222"],
+}
+
+
+@pytest.fixture(scope="module")
+def hub_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The hub's template of each listed region, by region."""
+    app, stacks = build(tmp_path_factory.mktemp("cdk-hub"), HUB_CONTEXT)
+    assembly = app.synth()
+    return {str(stack.region): assembly.get_stack_artifact(stack.artifact_id).template for stack in stacks}
+
+
+@pytest.fixture(scope="module")
+def hub(hub_templates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return hub_templates["eu-west-1"]
+
+
+def _resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {key: value for key, value in template["Resources"].items() if value["Type"] == resource_type}
+
+
+def _function(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    ((function_id, function),) = [
+        (key, resource)
+        for key, resource in _resources(template, "AWS::Lambda::Function").items()
+        if resource["Properties"].get("Handler") == HANDLER
+    ]
+    return function_id, function
+
+
+def test_the_hub_bus_accepts_events_from_the_organization_only(hub: dict[str, Any]) -> None:
+    # Given the hub's template
+    # When its event bus and the bus's policy are read
+    ((bus_id, bus),) = _resources(hub, "AWS::Events::EventBus").items()
+    (policy,) = _resources(hub, "AWS::Events::EventBusPolicy").values()
+
+    # Then the bus has the name spokes forward to, and only principals of the organization may put events on it
+    assert bus["Properties"]["Name"] == HUB_BUS_NAME
+    assert policy["Properties"]["EventBusName"] == {"Ref": bus_id}
+    statement = policy["Properties"]["Statement"]
+    assert {key: statement[key] for key in ("Effect", "Principal", "Action", "Resource", "Condition")} == {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "events:PutEvents",
+        "Resource": {"Fn::GetAtt": [bus_id, "Arn"]},
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION}},
+    }
+
+
+def test_the_functions_rules_listen_on_the_hub_bus(hub: dict[str, Any], template_json: dict[str, Any]) -> None:
+    # Given the hub's template and the account-mode template
+    ((bus_id, _),) = _resources(hub, "AWS::Events::EventBus").items()
+    function_id, _ = _function(hub)
+
+    # When their rules are read
+    rules = list(_resources(hub, "AWS::Events::Rule").values())
+    account_mode_rules = list(_resources(template_json, "AWS::Events::Rule").values())
+
+    # Then the hub's two rules are on the hub bus, invoke the function, and match what account mode matches
+    assert len(rules) == 2
+    assert all(rule["Properties"]["EventBusName"] == {"Ref": bus_id} for rule in rules)
+    assert all(
+        [target["Arn"] for target in rule["Properties"]["Targets"]] == [{"Fn::GetAtt": [function_id, "Arn"]}]
+        for rule in rules
+    )
+    assert sorted(json.dumps(rule["Properties"]["EventPattern"], sort_keys=True) for rule in rules) == sorted(
+        json.dumps(rule["Properties"]["EventPattern"], sort_keys=True) for rule in account_mode_rules
+    )
+
+
+def test_the_hub_role_may_only_assume_member_roles_of_its_region_in_the_organization(hub: dict[str, Any]) -> None:
+    # Given the hub function's role
+    function_id, _ = _function(hub)
+    role_id = function_role_id(hub, function_id)
+    statements = role_statements(hub, role_id, account=ACCOUNT, region="eu-west-1")
+
+    # When its name and its sts statements are read
+    assuming = [statement for statement in statements if any(a.startswith("sts:") for a in statement.actions)]
+
+    # Then it has the name member roles trust, and may assume the member role of its region, in the organization only
+    assert hub["Resources"][role_id]["Properties"]["RoleName"] == hub_role_name("eu-west-1")
+    assert assuming == [
+        Statement(
+            effect="Allow",
+            actions=("sts:AssumeRole",),
+            resources=(f"arn:aws:iam::*:role/{member_role_name('eu-west-1')}",),
+            conditions={"StringEquals": {"aws:ResourceOrgID": ORGANIZATION}},
+            sid="AssumeMemberRoles",
+        )
+    ]
+
+
+def test_the_hub_role_has_no_data_plane_right_of_its_own(hub: dict[str, Any]) -> None:
+    # Given the hub function's role
+    function_id, _ = _function(hub)
+    statements = role_statements(hub, function_role_id(hub, function_id), account=ACCOUNT, region="eu-west-1")
+
+    # When the services of its actions are listed
+    services = {action.split(":")[0] for statement in statements for action in statement.actions}
+
+    # Then it has no Auto Scaling, CloudWatch or tagging right: it acts only through member roles
+    assert services == {"dynamodb", "kms", "logs", "sns", "sqs", "sts", "xray"}
+
+
+def test_the_function_knows_it_is_a_hub(hub: dict[str, Any]) -> None:
+    # Given the hub function
+    _, function = _function(hub)
+
+    # When its environment is read
+    variables = function["Properties"]["Environment"]["Variables"]
+
+    # Then it names the member role of its region, and the accounts from the context
+    assert variables["MEMBER_ROLE_NAME"] == member_role_name("eu-west-1")
+    assert variables["MEMBER_ACCOUNTS"] == "222222222222,333333333333,444444444444"
+    assert variables["ALARM_ACCOUNTS"] == "222222222222"
+
+
+def test_one_stack_set_in_the_first_listed_region_only(hub_templates: dict[str, dict[str, Any]]) -> None:
+    # Given the hub's stacks of both listed regions
+    # When their StackSets are counted
+    counts = {
+        region: len(_resources(template, "AWS::CloudFormation::StackSet")) for region, template in hub_templates.items()
+    }
+
+    # Then the first listed region holds the only one
+    assert counts == {"eu-west-1": 1, "us-east-1": 0}
+
+
+def test_the_stack_set_deploys_the_spoke_to_every_account_of_the_ous_in_every_region(hub: dict[str, Any]) -> None:
+    # Given the StackSet
+    (stack_set,) = _resources(hub, "AWS::CloudFormation::StackSet").values()
+    properties = dict(stack_set["Properties"])
+    body = properties.pop("TemplateBody")
+
+    # When its properties are read
+    # Then it is service-managed, follows accounts in and out of the OUs, in every listed region, with the hub's account
+    assert properties["PermissionModel"] == "SERVICE_MANAGED"
+    assert properties["CallAs"] == "DELEGATED_ADMIN"
+    assert properties["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": False}
+    assert properties["StackInstancesGroup"] == [
+        {"DeploymentTargets": {"OrganizationalUnitIds": UNITS}, "Regions": REGIONS}
+    ]
+    assert properties["Capabilities"] == ["CAPABILITY_NAMED_IAM"]
+    assert properties["OperationPreferences"] == {
+        "RegionConcurrencyType": "PARALLEL",
+        "FailureTolerancePercentage": FAILURE_TOLERANCE_PERCENTAGE,
+        "MaxConcurrentPercentage": MAX_CONCURRENT_PERCENTAGE,
+    }
+    assert 0 < FAILURE_TOLERANCE_PERCENTAGE < MAX_CONCURRENT_PERCENTAGE <= 100
+    assert properties["Parameters"] == [{"ParameterKey": "HubAccountId", "ParameterValue": ACCOUNT}]
+    # and its template is the spoke's, as spoke_template gives it
+    assert body == template_body(spoke_template(Settings.from_mapping(HUB_CONTEXT)))
+
+
+def test_the_management_account_may_create_the_stack_set_itself(tmp_path: Path) -> None:
+    # Given a hub deployed from the management account (stackSetCallAs = SELF), in the profile's region
+    app, (stack,) = build(tmp_path, {**HUB_CONTEXT, "regions": [], "stackSetCallAs": "SELF"})
+
+    # When the StackSet is read
+    template = app.synth().get_stack_artifact(stack.artifact_id).template
+    (stack_set,) = _resources(template, "AWS::CloudFormation::StackSet").values()
+
+    # Then it is created as SELF, in the stack's own region
+    assert stack_set["Properties"]["CallAs"] == "SELF"
+    assert stack_set["Properties"]["StackInstancesGroup"][0]["Regions"] == ["us-east-1"]
+
+
+def test_account_mode_has_none_of_the_hub(template_json: dict[str, Any]) -> None:
+    # Given the account-mode template (cdk.json as committed)
+    # When hub resources and variables are looked for
+    _, function = _function(template_json)
+    types = {resource["Type"] for resource in template_json["Resources"].values()}
+
+    # Then there is no bus, no StackSet, no role name and no member variable
+    assert not types & {"AWS::Events::EventBus", "AWS::Events::EventBusPolicy", "AWS::CloudFormation::StackSet"}
+    assert "MEMBER_ROLE_NAME" not in function["Properties"]["Environment"]["Variables"]
+    assert all("RoleName" not in role["Properties"] for role in _resources(template_json, "AWS::IAM::Role").values())
