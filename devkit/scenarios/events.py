@@ -146,3 +146,12 @@ def manual_event(action: str, group: str, *, dry_run: bool | None = None, reason
     if reason is not None:
         event["reason"] = reason
     return event
+
+
+def from_account(event: dict[str, Any], account: str) -> dict[str, Any]:
+    """The same event as a member account emits it: its ``account`` and the account in every ARN it carries."""
+    original = str(event["account"])
+    text = json.dumps(event).replace(f":{original}:", f":{account}:")
+    moved: dict[str, Any] = json.loads(text)
+    moved["account"] = account
+    return moved

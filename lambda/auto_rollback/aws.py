@@ -122,7 +122,6 @@ RETRIED_WRITE_ERRORS = frozenset(
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 
 
-@cache
 def _core_session() -> botocore.session.Session:
     core = botocore.session.get_session()
     core.set_config_variable("data_path", str(MODELS_DIR))
@@ -615,9 +614,10 @@ class MemberSessions:
             credentials = RefreshableCredentials.create_from_metadata(
                 metadata=first, refresh_using=assume, method=_AssumedRoleProvider.METHOD
             )
-            core = botocore.session.Session()
-            core.set_config_variable("data_path", str(MODELS_DIR))
-            core.register_component("data_loader", _core_session().get_component("data_loader"))
+            core = _core_session()
+            # The container's loader, whose parsed models and endpoints are cached: not read again per account.
+            # (boto3 offers no public accessor to a session's botocore session.)
+            core.register_component("data_loader", aws_session()._session.get_component("data_loader"))
             core.get_component("credential_provider").insert_before("env", _AssumedRoleProvider(credentials))
             session = boto3.Session(botocore_session=core)
             self._sessions[account] = session

@@ -88,12 +88,12 @@ class RollbackService:
         self.account = account
         #: Hub mode: the service of another member account, for alarms that link groups across accounts.
         self._peers = peers
+        self._context: LambdaContext | None = None
         self._clock = clock  # only to tell whether an event's mute window has ended
 
     def handle(self, trigger: Trigger, context: LambdaContext) -> list[Result]:
         self._check_scope(trigger, context)
-        self.actions.bind(context)
-        self.gateway.forget_past_throttling()
+        self._bind(context)
 
         def remaining() -> float:
             return context.get_remaining_time_in_millis() / 1000 - PUBLISH_RESERVE_SECONDS
@@ -103,6 +103,12 @@ class RollbackService:
         if isinstance(trigger, RefreshTrigger):
             return [self._on_refresh_event(trigger, remaining)]
         return [self._on_manual(trigger, remaining)]
+
+    def _bind(self, context: LambdaContext) -> None:
+        """Start of an invocation (Lambda runs one at a time per container): this one's time limit, a fresh rate."""
+        self._context = context
+        self.actions.bind(context)
+        self.gateway.forget_past_throttling()
 
     def inventory(self, trigger: InventoryTrigger, context: LambdaContext) -> dict[str, Any]:
         """The fleet inventory (read-only): logged once, never published (see :mod:`auto_rollback.inventory`)."""
@@ -442,13 +448,15 @@ class RollbackService:
 
     def _peer(self, account: str, base: Result) -> RollbackService:
         """Another member account's service; a role that refuses is a FAILED outcome, published."""
-        assert self._peers is not None  # hub mode always has peers
+        assert self._peers is not None and self._context is not None  # hub mode, inside handle()
         try:
-            return self._peers(account)
+            peer = self._peers(account)
         except MemberAccessError as error:
             failed = member_refused(replace(base, account=account), error)
             self._publish_failure(failed)
             raise ActionFailedError(failed) from error
+        peer._bind(self._context)  # its records expire with this invocation's time limit
+        return peer
 
     def _on_linked_group_elsewhere(
         self, base: Result, trigger: AlarmTrigger, link: str, summary: str, remaining: Callable[[], float]

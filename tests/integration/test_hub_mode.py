@@ -1,0 +1,246 @@
+"""Hub mode on the embedded AWS: one function, in the hub account, acting in member accounts through their roles.
+
+The member accounts hold what the StackSet deploys there: the spoke template that
+the hub stack embeds, synthesized from the app and created in each account. The
+function runs with a session of the hub role, so member trust policies see the
+caller AWS would show them, and the emulator refuses what AWS would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from auto_rollback.accounts import member_role_name
+from auto_rollback.actions import ActionFailedError
+from devkit.aws import cloudwatch_api, refresh_api
+from devkit.aws.aws_server import REGION, AwsEmulator
+from devkit.scenarios import organization as org
+from devkit.scenarios.calls import CallRecorder, critical_path, tally
+from devkit.scenarios.events import alarm_event, from_account, manual_event, refresh_event
+from devkit.scenarios.fleet import Fleet, make_alarm, make_fleet, start_refresh
+from devkit.scenarios.harness import Deployment, Published, configured, invoke
+from devkit.template.hub import hub_templates
+
+
+@pytest.fixture(scope="module")
+def spoke_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The spoke template exactly as the hub stack hands it to the StackSet."""
+    return hub_templates(tmp_path_factory.mktemp("hub")).spoke
+
+
+@dataclass
+class Organization:
+    deployment: Deployment
+
+    def fleet(self, account: str, name: str = "web-prod", *, mode: str = "enabled") -> Fleet:
+        """An opted-in group of ``account`` with a refresh to its bad version under way."""
+        autoscaling = org.client("autoscaling", account)
+        fleet = make_fleet(org.client("ec2", account), autoscaling, name, tags={"auto-rollback": mode})
+        start_refresh(autoscaling, fleet)
+        return fleet
+
+    def alarm(self, account: str, name: str, *, link: str, state: str = "ALARM") -> str:
+        """A real alarm of ``account`` tagged ``auto-rollback:group=<link>``, put in ``state`` now."""
+        return make_alarm(org.client("cloudwatch", account), name, group=link, state=state)
+
+    def published(self) -> list[Published]:
+        return self.deployment.published()
+
+
+@pytest.fixture
+def hub(aws: AwsEmulator, spoke_template: dict[str, Any]) -> Iterator[Any]:
+    """``hub(**settings)``: the organization, spokes in its members, and the hub function with those settings."""
+    contexts: list[Any] = []
+
+    def deploy(**settings: str) -> Organization:
+        org.define_organization()
+        for account in (org.MONITORING, org.WORKLOAD, org.REFUSING):
+            org.deploy_spoke(spoke_template, account)
+        org.refuse_hub(org.REFUSING)
+        deployment = Deployment.create(MEMBER_ROLE_NAME=member_role_name(REGION), **settings)
+        context = configured({**deployment.environment, **org.hub_credentials(REGION)})
+        context.__enter__()
+        contexts.append(context)
+        return Organization(deployment)
+
+    refresh_api.reset()
+    yield deploy
+    for context in reversed(contexts):
+        context.__exit__(None, None, None)
+
+
+def rollbacks_in(account: str) -> list[refresh_api.CallRecord]:
+    return [call for call in refresh_api.calls(refresh_api.ROLLBACK) if call.account_id == account]
+
+
+def test_an_alarm_in_the_monitoring_account_rolls_back_a_refresh_in_the_workload_account(hub: Any) -> None:
+    # Given a workload account's group mid-refresh, and a monitoring account's alarm linked to it by account
+    world = hub(ALARM_ACCOUNTS=org.MONITORING)
+    world.fleet(org.WORKLOAD)
+    link = f"{org.WORKLOAD}/web-prod"
+    world.alarm(org.MONITORING, "web-prod-5xx", link=link)
+    # When the monitoring account's alarm event reaches the hub
+    result = invoke(from_account(alarm_event("web-prod-5xx", tags={"auto-rollback:group": link}), org.MONITORING))
+    # Then the workload account's refresh is rolled back, once, with the workload account's own role
+    assert (result["outcome"], result["account"]) == ("ROLLBACK_STARTED", org.WORKLOAD)
+    assert [call.group_name for call in rollbacks_in(org.WORKLOAD)] == ["web-prod"]
+    assert rollbacks_in(org.MONITORING) == []
+    assert refresh_api.refreshes("web-prod", account_id=org.WORKLOAD)[0]["Status"] == "RollbackInProgress"
+    # And the notification names the account, in its body and in an attribute subscribers can filter on
+    [message] = world.published()
+    assert (message.body["account"], message.attributes["account"]) == (org.WORKLOAD, org.WORKLOAD)
+
+
+def test_the_link_is_read_from_the_alarm_when_the_event_carries_no_tags(hub: Any) -> None:
+    # Given the same link, but alarm tag propagation off in the monitoring account
+    world = hub(ALARM_ACCOUNTS=org.MONITORING)
+    world.fleet(org.WORKLOAD)
+    world.alarm(org.MONITORING, "web-prod-5xx", link=f"{org.WORKLOAD}/web-prod")
+    # When its event (without alarmTags) reaches the hub
+    result = invoke(from_account(alarm_event("web-prod-5xx"), org.MONITORING))
+    # Then the alarm's tags are read in the monitoring account, and the workload refresh is rolled back
+    assert (result["outcome"], result["account"]) == ("ROLLBACK_STARTED", org.WORKLOAD)
+    assert len(rollbacks_in(org.WORKLOAD)) == 1
+
+
+def test_a_duplicate_from_the_monitoring_account_is_deduplicated(hub: Any) -> None:
+    # Given a rollback already made for a monitoring account's alarm
+    world = hub(ALARM_ACCOUNTS=org.MONITORING)
+    world.fleet(org.WORKLOAD)
+    link = f"{org.WORKLOAD}/web-prod"
+    world.alarm(org.MONITORING, "web-prod-5xx", link=link)
+    event = from_account(alarm_event("web-prod-5xx", tags={"auto-rollback:group": link}), org.MONITORING)
+    invoke(event)
+    # When the same event is delivered again
+    again = invoke(event)
+    # Then no second rollback call is made
+    assert again["outcome"] == "DEDUPLICATED"
+    assert len(rollbacks_in(org.WORKLOAD)) == 1
+
+
+def test_equal_group_names_in_two_accounts_are_two_refreshes(hub: Any) -> None:
+    # Given a group named web-prod mid-refresh in two member accounts, each with its own alarm
+    world = hub()
+    world.fleet(org.WORKLOAD)
+    world.fleet(org.MONITORING)
+    for account in (org.WORKLOAD, org.MONITORING):
+        world.alarm(account, "web-prod-5xx", link="web-prod")
+    # When each account's alarm event reaches the hub, twice
+    outcomes = [
+        invoke(from_account(alarm_event("web-prod-5xx", tags={"auto-rollback:group": "web-prod"}), account))["outcome"]
+        for account in (org.WORKLOAD, org.MONITORING, org.WORKLOAD, org.MONITORING)
+    ]
+    # Then each account's refresh is rolled back exactly once: records are kept per account and region
+    assert outcomes == ["ROLLBACK_STARTED", "ROLLBACK_STARTED", "DEDUPLICATED", "DEDUPLICATED"]
+    assert (len(rollbacks_in(org.WORKLOAD)), len(rollbacks_in(org.MONITORING))) == (1, 1)
+
+
+def test_a_member_alarm_may_not_link_another_members_group(hub: Any) -> None:
+    # Given a workload account's alarm tagged with a group of another member, and no ALARM_ACCOUNTS entry for it
+    world = hub(ALARM_ACCOUNTS=org.MONITORING)
+    world.fleet(org.MONITORING, "payments")
+    link = f"{org.MONITORING}/payments"
+    world.alarm(org.WORKLOAD, "payments-5xx", link=link)
+    # When its event reaches the hub
+    result = invoke(from_account(alarm_event("payments-5xx", tags={"auto-rollback:group": link}), org.WORKLOAD))
+    # Then nothing is rolled back: only monitoring accounts may reach across accounts
+    assert (result["outcome"], result["reason"]) == ("SKIPPED", "cross-account-link-refused")
+    assert org.WORKLOAD in result["summary"] and "ALARM_ACCOUNTS" in result["summary"]
+    assert refresh_api.calls(refresh_api.ROLLBACK) == []
+
+
+def test_a_member_role_that_refuses_the_hub_is_a_published_failure(hub: Any) -> None:
+    # Given a member account whose role no longer trusts the hub, with a group mid-refresh
+    world = hub()
+    world.fleet(org.REFUSING)
+    # When that account's refresh reaches a checkpoint and the event reaches the hub
+    refresh_id = refresh_api.refreshes("web-prod", account_id=org.REFUSING)[0]["InstanceRefreshId"]
+    event = from_account(refresh_event("checkpoint-reached", "web-prod", refresh_id), org.REFUSING)
+    # Then the invocation fails (Lambda retries it, then keeps it in the failure destination)
+    with pytest.raises(ActionFailedError, match="member-role-refused"):
+        invoke(event)
+    # And a FAILED outcome names the account, the role and AWS's refusal: never a silent skip
+    [message] = world.published()
+    assert (message.body["outcome"], message.body["reason"]) == ("FAILED", "member-role-refused")
+    assert message.body["account"] == org.REFUSING
+    assert f"arn:aws:iam::{org.REFUSING}:role/{member_role_name(REGION)}" in message.body["summary"]
+    assert "AccessDenied" in message.body["summary"]
+    assert refresh_api.calls(refresh_api.ROLLBACK) == []
+
+
+def test_an_account_outside_member_accounts_is_refused_without_a_retry(hub: Any) -> None:
+    # Given a hub that serves the monitoring and workload accounts only
+    world = hub(MEMBER_ACCOUNTS=f"{org.MONITORING},{org.WORKLOAD}")
+    world.fleet(org.REFUSING)
+    # When an event of another account reaches it
+    result = invoke(from_account(alarm_event("web-prod-5xx", tags={"auto-rollback:group": "web-prod"}), org.REFUSING))
+    # Then it is answered, not raised (a retry cannot change the answer), and nothing is read or done there
+    assert (result["outcome"], result["reason"], result["account"]) == ("SKIPPED", "account-not-served", org.REFUSING)
+    assert refresh_api.calls(refresh_api.ROLLBACK) == []
+    assert world.published() == []
+
+
+def test_a_checkpoint_finds_a_monitoring_accounts_alarm_linked_by_account(hub: Any) -> None:
+    # Given a workload refresh, and a monitoring account's alarm linked to its group, in ALARM since after it started
+    world = hub(ALARM_ACCOUNTS=org.MONITORING)
+    world.fleet(org.WORKLOAD)
+    started = refresh_api.refreshes("web-prod", account_id=org.WORKLOAD)[0]["StartTime"]
+    world.alarm(org.MONITORING, "web-prod-latency", link=f"{org.WORKLOAD}/web-prod", state="OK")
+    cloudwatch_api.set_state(
+        "web-prod-latency", "ALARM", transitioned_at=started + timedelta(seconds=30), account_id=org.MONITORING
+    )
+    # When the refresh reaches a checkpoint (an alarm already in ALARM sends no new event)
+    refresh_id = refresh_api.refreshes("web-prod", account_id=org.WORKLOAD)[0]["InstanceRefreshId"]
+    result = invoke(from_account(refresh_event("checkpoint-reached", "web-prod", refresh_id), org.WORKLOAD))
+    # Then the monitoring account's alarm rolls the refresh back
+    assert (result["outcome"], result["account"]) == ("ROLLBACK_STARTED", org.WORKLOAD)
+    assert result["details"]["firingAlarm"]["alarmName"] == "web-prod-latency"
+    assert org.MONITORING in result["details"]["firingAlarm"]["alarmArn"]
+
+
+def test_an_operator_rolls_back_a_member_accounts_group_from_the_hub(hub: Any) -> None:
+    # Given a workload account's group mid-refresh
+    world = hub()
+    world.fleet(org.WORKLOAD)
+    # When an operator invokes the hub by hand, naming the account
+    result = invoke({**manual_event("rollback", "web-prod", reason="bad deploy"), "account": org.WORKLOAD})
+    # Then the workload account's refresh is rolled back
+    assert (result["outcome"], result["account"]) == ("ROLLBACK_STARTED", org.WORKLOAD)
+    assert len(rollbacks_in(org.WORKLOAD)) == 1
+    assert len(world.published()) == 1
+
+
+def test_per_account_mode_refuses_a_manual_invoke_for_another_account(aws: AwsEmulator) -> None:
+    # Given the function deployed per account (no member role)
+    deployment = Deployment.create()
+    with configured(deployment.environment):
+        # When an operator names another account
+        # Then the invoke is refused naming the field, and nothing is done
+        with pytest.raises(Exception, match="account"):
+            invoke({**manual_event("evaluate", "web-prod"), "account": org.WORKLOAD})
+
+
+def test_a_warm_hub_assumes_each_member_role_once_and_then_reads_as_per_account(hub: Any) -> None:
+    # Given a hub whose calls are recorded, and two groups of the workload account mid-refresh
+    recorder = CallRecorder()
+    recorder.install()
+    world = hub()
+    world.fleet(org.WORKLOAD)
+    world.fleet(org.WORKLOAD, "api")
+    for name in ("web-prod-5xx", "api-5xx"):
+        world.alarm(org.WORKLOAD, name, link=name.removesuffix("-5xx"))
+    # When the first alarm event for that account reaches a new container, and then a second one
+    cold, warm = [], []
+    for calls, name in ((cold, "web-prod-5xx"), (warm, "api-5xx")):
+        tags = {"auto-rollback:group": name.removesuffix("-5xx")}
+        with recorder.recording() as recorded:
+            assert invoke(from_account(alarm_event(name, tags=tags), org.WORKLOAD))["outcome"] == "ROLLBACK_STARTED"
+        calls.extend(recorded)
+    # Then the cold event assumed the member role once before its reads, and the warm one not at all
+    assert tally(critical_path(cold)) == {**tally(critical_path(warm)), "sts:AssumeRole": 1}
+    assert [call.name for call in cold][0] == "sts:AssumeRole"
