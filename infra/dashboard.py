@@ -22,7 +22,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from auto_rollback.observability import CHAT_FAILURE_METRIC, NAMESPACE, SERVICE
+from auto_rollback.observability import CHAT_FAILURE_METRIC, NAMESPACE, REFUSED_ACCOUNT_METRIC, SERVICE
 from auto_rollback.outcomes import Outcome
 from infra.console_events import PLACEHOLDER_GROUP
 
@@ -153,8 +153,11 @@ class Dashboard(Construct):
         log_group: logs.ILogGroup,
         failed_events: sqs.IQueue,
         alarms: Sequence[cloudwatch.IAlarm],
+        hub: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Hub mode: events of accounts outside memberAccounts, answered without a retry.
+        refused = [_count(REFUSED_ACCOUNT_METRIC, "Events of accounts not served")] if hub else []
         stack = Stack.of(self)
         self.dashboard = cloudwatch.Dashboard(
             self,
@@ -177,6 +180,7 @@ class Dashboard(Construct):
                             function.metric_errors(period=PERIOD, statistic="Sum", label="Failed invocations"),
                             _count(outcome_metric_name(REJECTED_OUTCOME), "Rejected events"),
                             _count(CHAT_FAILURE_METRIC, "Chat copies not published"),
+                            *refused,
                         ],
                         width=12,
                     ),

@@ -84,6 +84,7 @@ class AutoRollbackStack(Stack):
             log_group=self.function.log_group,
             failed_events=self.failed_events.queue,
             alarms=self.monitoring.alarms,
+            hub=settings.hub,
         )
         self.saved_queries = SavedQueries(self, "DecisionHistory", log_group=self.function.log_group)
         if settings.console_test_events:

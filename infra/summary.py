@@ -18,6 +18,7 @@ from typing import Any
 
 import aws_cdk as cdk
 
+from auto_rollback.accounts import MEMBER_ROLE_PREFIX
 from infra.app import build_app
 from infra.config import ConfigError
 from infra.function import HANDLER, ROLLBACK_ACTIONS, powertools_version
@@ -83,6 +84,43 @@ def _condition_text(condition: dict[str, dict[str, Any]]) -> str:
     )
 
 
+def _member_role(template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Hub mode: the spoke template the StackSet deploys, and its member role (None without the StackSet)."""
+    stack_sets = _resources(template, "AWS::CloudFormation::StackSet")
+    if not stack_sets:
+        return None
+    spoke: dict[str, Any] = json.loads(stack_sets[0]["Properties"]["TemplateBody"])
+    (member,) = [
+        logical_id
+        for logical_id, resource in spoke["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Role"
+        and MEMBER_ROLE_PREFIX in json.dumps(resource["Properties"].get("RoleName"))
+    ]
+    return spoke, {"Ref": member}
+
+
+def _hub_figures(template: dict[str, Any], variables: dict[str, Any]) -> list[tuple[str, str]]:
+    stack_sets = _resources(template, "AWS::CloudFormation::StackSet")
+    figures = [
+        ("Mode", "hub (organization)"),
+        ("Member role assumed", str(variables["MEMBER_ROLE_NAME"])),
+        ("Member accounts served", str(variables.get("MEMBER_ACCOUNTS") or "every account of the organization")),
+        ("Alarm accounts", str(variables.get("ALARM_ACCOUNTS") or "none")),
+    ]
+    if stack_sets:
+        props = stack_sets[0]["Properties"]
+        (group,) = props["StackInstancesGroup"]
+        figures += [
+            (
+                "StackSet",
+                f"{props['StackSetName']} ({props['PermissionModel']}, call as {props.get('CallAs', 'SELF')})",
+            ),
+            ("StackSet OUs", ", ".join(group["DeploymentTargets"]["OrganizationalUnitIds"])),
+            ("StackSet regions", ", ".join(group["Regions"])),
+        ]
+    return figures
+
+
 def summarise(template: dict[str, Any]) -> list[tuple[str, str]]:
     """(figure, value) pairs for one stack's template."""
     (function,) = [
@@ -105,12 +143,20 @@ def summarise(template: dict[str, Any]) -> list[tuple[str, str]]:
     alarms = _resources(template, "AWS::CloudWatch::Alarm")
     (layer,) = props["Layers"]
     tested = powertools_version()
-    return [
+    variables = props["Environment"]["Variables"]
+    hub = "MEMBER_ROLE_NAME" in variables
+    # Where the data-plane rights are: the function's role, or (hub mode) each member account's role.
+    rights: tuple[dict[str, Any], dict[str, Any]] | None = (
+        _member_role(template) if hub else (template, {"Ref": props["Role"]["Fn::GetAtt"][0]})
+    )
+    elsewhere = "in each member account's role (the spoke, deployed by the first region's StackSet)"
+    member = "in each member account's role: " if hub else ""
+    figures = [
         ("Runtime", f"{props['Runtime']} on {props['Architectures'][0]}"),
         ("Handler", props["Handler"]),
         ("Powertools layer", _render(layer, template)),
         ("Powertools tested (requirements.txt)", tested),
-        ("Rollback/Cancel allowed", _rollback_rights(template, {"Ref": props["Role"]["Fn::GetAtt"][0]})),
+        ("Rollback/Cancel allowed", member + _rollback_rights(*rights) if rights else elsewhere),
         ("Memory (MB)", str(props["MemorySize"])),
         ("Timeout (s)", str(props["Timeout"])),
         ("Reserved concurrency", str(props.get("ReservedConcurrentExecutions", "none (unreserved pool)"))),
@@ -124,11 +170,7 @@ def summarise(template: dict[str, Any]) -> list[tuple[str, str]]:
         ("Alarm states acted on", ", ".join(alarm_rule["EventPattern"]["detail"]["state"]["value"])),
         (
             "Muted alarms",
-            _muted_alarms(
-                template,
-                {"Ref": props["Role"]["Fn::GetAtt"][0]},
-                props["Environment"]["Variables"]["MUTED_ALARM_ACTION"],
-            ),
+            member + _muted_alarms(*rights, variables["MUTED_ALARM_ACTION"]) if rights else elsewhere,
         ),
         ("Instance-refresh detail-types", str(len(refresh_rule["EventPattern"]["detail-type"]))),
         (
@@ -142,6 +184,7 @@ def summarise(template: dict[str, Any]) -> list[tuple[str, str]]:
         ("Email subscriptions", str(len(_resources(template, "AWS::SNS::Subscription")))),
         ("Console test events", "yes" if _resources(template, "AWS::EventSchemas::Schema") else "no"),
     ]
+    return figures + (_hub_figures(template, variables) if hub else [])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

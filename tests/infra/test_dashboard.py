@@ -227,3 +227,11 @@ def test_no_function_can_create_its_own_log_group(configuration: str, request: p
     for key, resource in resources.items():
         if resource["Type"] == "AWS::Logs::LogGroup":
             assert "/aws/lambda/" not in json.dumps(resource["Properties"].get("LogGroupName", "")), key
+
+
+def test_a_per_account_dashboard_has_no_hub_metric(template_json: dict[str, Any]) -> None:
+    # Given the per-account stack's dashboard
+    resources = template_json["Resources"].values()
+    (dashboard,) = [r for r in resources if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    # Then it shows no metric that only a hub emits
+    assert "RefusedAccountEvents" not in json.dumps(dashboard["Properties"]["DashboardBody"])

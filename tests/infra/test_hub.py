@@ -202,3 +202,28 @@ def test_account_mode_has_none_of_the_hub(template_json: dict[str, Any]) -> None
     assert not types & {"AWS::Events::EventBus", "AWS::Events::EventBusPolicy", "AWS::CloudFormation::StackSet"}
     assert "MEMBER_ROLE_NAME" not in function["Properties"]["Environment"]["Variables"]
     assert all("RoleName" not in role["Properties"] for role in _resources(template_json, "AWS::IAM::Role").values())
+
+
+def test_the_hub_dashboard_graphs_the_events_of_accounts_it_does_not_serve(hub: dict[str, Any]) -> None:
+    # Given the hub's dashboard
+    (dashboard,) = _resources(hub, "AWS::CloudWatch::Dashboard").values()
+    # When its body is read
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    # Then the refused events' metric is on it, next to the rejected events
+    assert "RefusedAccountEvents" in body and "OutcomeInvalidEvent" in body
+
+
+def test_the_deploy_summary_shows_the_rollback_right_where_it_is_in_hub_mode(
+    hub_templates: dict[str, dict[str, Any]],
+) -> None:
+    # Given the hub templates of two regions (the StackSet is in the first one's)
+    from infra.summary import summarise
+
+    # When infra.summary reads them
+    first, second = (dict(summarise(hub_templates[region])) for region in REGIONS)
+    # Then the right is the member role's, with its opt-in condition, and the second region points to it
+    assert first["Rollback/Cancel allowed"].startswith("in each member account's role: only if ")
+    assert "StringEquals enabled" in first["Rollback/Cancel allowed"]
+    assert second["Rollback/Cancel allowed"].startswith("in each member account's role (the spoke")
+    assert (first["Mode"], first["StackSet regions"]) == ("hub (organization)", ", ".join(REGIONS))
+    assert "StackSet" not in second
