@@ -144,9 +144,9 @@ def run(
     if command in ("pause", "resume"):
         for rule in rules:
             if command == "pause" and rule["State"] == "ENABLED":
-                events.disable_rule(Name=rule["Name"])
+                events.disable_rule(Name=rule["Name"], EventBusName=rule.get("EventBusName", "default"))
             elif command == "resume" and rule["State"] != "ENABLED":
-                events.enable_rule(Name=rule["Name"])
+                events.enable_rule(Name=rule["Name"], EventBusName=rule.get("EventBusName", "default"))
         rules = rules_of(events, function_arn)
     state = state_of(rules)
     out(f"{shown(function_name)}: {state.upper()}")

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
+
+from auto_rollback.accounts import HUB_BUS_NAME
 
 #: The stack name ``cdk deploy`` gives a deployment (infra/app.py).
 DEFAULT_STACK = "AutoRollback"
@@ -74,19 +77,35 @@ def auto_rollback_stacks(cloudformation: Any) -> list[str]:
 
 
 def function_rules(events: Any, function_arn: str) -> list[dict[str, Any]]:
-    """Every rule of the default bus that targets the function, as DescribeRule answers."""
+    """Every rule that targets the function, as DescribeRule answers (its ``EventBusName`` included).
+
+    Per account the rules are on the default bus; a hub's are on its own bus
+    (``auto-rollback-hub``), which ListRuleNamesByTarget searches only when named.
+    """
+    rules: list[dict[str, Any]] = []
+    for bus in ("default", HUB_BUS_NAME):
+        try:
+            names = _rule_names(events, function_arn, bus)
+        except ClientError as error:
+            if bus != "default" and error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                continue  # no hub bus: a per-account deployment
+            raise
+        rules += [events.describe_rule(Name=name, EventBusName=bus) for name in sorted(names)]
+    return rules
+
+
+def _rule_names(events: Any, function_arn: str, bus: str) -> list[str]:
     names: list[str] = []
     token: str | None = None
     while True:
-        request: dict[str, Any] = {"TargetArn": function_arn, "Limit": 100}
+        request: dict[str, Any] = {"TargetArn": function_arn, "EventBusName": bus, "Limit": 100}
         if token:
             request["NextToken"] = token
         page = events.list_rule_names_by_target(**request)
         names.extend(page.get("RuleNames", []))
         token = page.get("NextToken")
         if not token:
-            break
-    return [events.describe_rule(Name=name) for name in sorted(names)]
+            return names
 
 
 def add_stack_options(parser: argparse.ArgumentParser) -> None:

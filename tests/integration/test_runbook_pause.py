@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 
+from auto_rollback.accounts import HUB_BUS_NAME
 from devkit.aws import events_rules, refresh_api
 from devkit.scenarios.fleet import start_refresh
 from devkit.scenarios.harness import invoke
@@ -147,3 +148,22 @@ def test_status_of_an_unknown_stack_names_the_stack(aws: Any, capsys: Any) -> No
     error = capsys.readouterr().err
     assert "stack 'Nope' not found in region us-east-1" in error
     assert "--stack and --region" in error
+
+
+def test_pause_also_finds_a_hubs_rules_on_the_hub_bus(strict_rules: None, template: dict[str, Any]) -> None:
+    # Given a deployed function with a rule on the hub's own bus, as a hub stack has (organization mode)
+    stack = deploy_stack(template)
+    events = boto3.client("events")
+    events.create_event_bus(Name=HUB_BUS_NAME)
+    events.put_rule(Name="hub-alarms", EventBusName=HUB_BUS_NAME, EventPattern='{"source": ["aws.cloudwatch"]}')
+    events.put_targets(
+        Rule="hub-alarms", EventBusName=HUB_BUS_NAME, Targets=[{"Id": "function", "Arn": stack.function_arn}]
+    )
+
+    # When the operator pauses it
+    state, lines = _run("pause", stack.function_name)
+
+    # Then the hub bus's rule is disabled too (ListRuleNamesByTarget searches one bus at a time)
+    assert state == pause.PAUSED
+    assert events.describe_rule(Name="hub-alarms", EventBusName=HUB_BUS_NAME)["State"] == "DISABLED"
+    assert "  rule hub-alarms: DISABLED" in lines
