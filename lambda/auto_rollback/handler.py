@@ -54,7 +54,7 @@ def get_service() -> RollbackService | HubService:
         partition = settings.notification_topic_arn.split(":")[1]
         sessions = MemberSessions(settings.member_role_name, partition=partition)
         dynamodb = aws_session().client("dynamodb", config=CLIENT_CONFIG)
-        return HubService(settings, sessions, notifier, dynamodb=dynamodb, own_account=own_account)
+        return HubService(settings, sessions, notifier, dynamodb=dynamodb)
     gateway = AwsGateway()
     actions = ExactlyOnceActions(
         gateway,

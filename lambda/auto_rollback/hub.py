@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
 from auto_rollback.aws import AwsGateway, MemberAccessError, MemberSessions
-from auto_rollback.events import InvalidEventError, InventoryTrigger, ManualTrigger, Trigger
+from auto_rollback.events import AlarmTrigger, InvalidEventError, InventoryTrigger, ManualAction, ManualTrigger, Trigger
 from auto_rollback.notification import Notifier
 from auto_rollback.observability import REFUSED_ACCOUNT_METRIC, count, logger
 from auto_rollback.outcomes import Outcome, Result
@@ -36,12 +36,10 @@ class HubService:
         notifier: Notifier,
         *,
         dynamodb: DynamoDBClient,
-        own_account: str,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.notifier = notifier
-        self.own_account = own_account
         self._dynamodb = dynamodb
         self._services: dict[str, RollbackService] = {}
         self._lock = threading.Lock()
@@ -69,28 +67,37 @@ class HubService:
         return not self.settings.member_accounts or account in self.settings.member_accounts
 
     def handle(self, trigger: Trigger, context: LambdaContext) -> list[Result]:
-        account = self._account_of(trigger)
-        if not self.serves(account):
-            return [self._refused(trigger, account)]
+        if isinstance(trigger, ManualTrigger):
+            account = self._operator_account(trigger.account)
+        else:
+            account = trigger.account
+            if not self.serves(account):
+                return [self._refused(trigger, account)]
         try:
             service = self.service_for(account)
         except MemberAccessError as error:
-            failed = member_refused(Result(Outcome.FAILED, "", trigger.describe()), error)
+            if isinstance(trigger, ManualTrigger) and trigger.action is ManualAction.EVALUATE:
+                raise  # a read-only question: answered with the error, never published (it would page)
+            group = trigger.auto_scaling_group_name if not isinstance(trigger, AlarmTrigger) else None
+            base = Result(Outcome.FAILED, "", trigger.describe(), auto_scaling_group_name=group)
+            failed = member_refused(base, error)
             _publish_failure(self.notifier, failed)
             raise ActionFailedError(failed) from error
         return service.handle(trigger, context)
 
     def inventory(self, trigger: InventoryTrigger, context: LambdaContext) -> dict[str, Any]:
-        """One member account's inventory (``account`` in the invoke; the hub's own by default)."""
-        account = trigger.account or self.own_account
+        """One member account's inventory (read-only: a refusing role is answered, never published)."""
+        return self.service_for(self._operator_account(trigger.account)).inventory(trigger, context)
+
+    def _operator_account(self, account: str | None) -> str:
+        """The account an operator's invoke names: required, since the hub's own account may have no spoke."""
+        if account is None:
+            raise InvalidEventError(
+                "account", "is required in organization mode: the 12-digit id of the member account to act in"
+            )
         if not self.serves(account):
             raise InvalidEventError("account", f"account {account} is not in MEMBER_ACCOUNTS")
-        return self.service_for(account).inventory(trigger, context)
-
-    def _account_of(self, trigger: Trigger) -> str:
-        if isinstance(trigger, ManualTrigger):
-            return trigger.account or self.own_account
-        return trigger.account
+        return account
 
     def _refused(self, trigger: Trigger, account: str) -> Result:
         """Not retried (retrying cannot make the account served) and counted, so a misrouted spoke shows."""

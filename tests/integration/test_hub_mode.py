@@ -17,6 +17,8 @@ import pytest
 
 from auto_rollback.accounts import member_role_name
 from auto_rollback.actions import ActionFailedError
+from auto_rollback.aws import MemberAccessError
+from auto_rollback.events import InvalidEventError
 from devkit.aws import cloudwatch_api, refresh_api
 from devkit.aws.aws_server import REGION, AwsEmulator
 from devkit.scenarios import organization as org
@@ -244,3 +246,37 @@ def test_a_warm_hub_assumes_each_member_role_once_and_then_reads_as_per_account(
     # Then the cold event assumed the member role once before its reads, and the warm one not at all
     assert tally(critical_path(cold)) == {**tally(critical_path(warm)), "sts:AssumeRole": 1}
     assert [call.name for call in cold][0] == "sts:AssumeRole"
+
+
+def test_an_operator_must_name_the_member_account_in_organization_mode(hub: Any) -> None:
+    # Given a hub (its own account may have no spoke, so no default account is safe)
+    world = hub()
+    world.fleet(org.WORKLOAD)
+    # When an operator's rollback, evaluate or inventory names no account
+    # Then each is refused naming the field, and nothing is done or published
+    for event in (manual_event("rollback", "web-prod"), manual_event("evaluate", "web-prod"), {"action": "inventory"}):
+        with pytest.raises(InvalidEventError, match="account"):
+            invoke(event)
+    assert refresh_api.calls(refresh_api.ROLLBACK) == []
+    assert world.published() == []
+
+
+def test_an_evaluate_in_an_account_whose_role_refuses_is_answered_not_published(hub: Any) -> None:
+    # Given a member whose role refuses the hub
+    world = hub()
+    # When an operator evaluates one of its groups
+    # Then the answer is the refusal itself, and no FAILED message pages anyone for a read-only question
+    with pytest.raises(MemberAccessError, match="AccessDenied"):
+        invoke({**manual_event("evaluate", "web-prod"), "account": org.REFUSING})
+    assert world.published() == []
+
+
+def test_a_rollback_in_an_account_whose_role_refuses_names_the_group(hub: Any) -> None:
+    # Given a member whose role refuses the hub
+    world = hub()
+    # When an operator asks for a rollback there
+    with pytest.raises(ActionFailedError):
+        invoke({**manual_event("rollback", "web-prod"), "account": org.REFUSING})
+    # Then the published FAILED names the group and the account
+    [message] = world.published()
+    assert (message.body["autoScalingGroupName"], message.body["account"]) == ("web-prod", org.REFUSING)
