@@ -16,7 +16,6 @@ re-reads the refresh to learn whether the call was applied.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
@@ -278,14 +277,16 @@ class AwsGateway:
         for page in pages:
             yield from _in_alarm_since(page, changed_since)
 
-    def alarms_in_alarm_by_tag(self, group_name: str, changed_since: datetime | None) -> Iterator[AlarmFacts]:
-        """Alarms tagged ``auto-rollback:group`` = ``group_name``, now in ALARM since ``changed_since`` or later.
+    def alarms_in_alarm_by_tag(
+        self, group_name: str, changed_since: datetime | None, *, aliases: Sequence[str] = ()
+    ) -> Iterator[AlarmFacts]:
+        """Alarms tagged ``auto-rollback:group`` = ``group_name`` (or an alias), in ALARM since ``changed_since``.
 
         Lazy: nothing is read until the first alarm is asked for. The Resource Groups
         Tagging API finds the tagged alarms in one paged call (only this group's), and
         DescribeAlarms reads their states, 100 names a call.
         """
-        names = self.alarms_tagged_for(group_name)
+        names = self.alarms_tagged_for(group_name, aliases=aliases)
         for start in range(0, len(names), MAX_ALARM_NAMES):
             pages = self.cloudwatch.get_paginator("describe_alarms").paginate(
                 AlarmNames=names[start : start + MAX_ALARM_NAMES],
@@ -296,10 +297,13 @@ class AwsGateway:
             for page in pages:
                 yield from _in_alarm_since(page, changed_since)
 
-    def alarms_tagged_for(self, group_name: str) -> list[str]:
-        """The names of the alarms whose ``auto-rollback:group`` tag is exactly ``group_name``."""
+    def alarms_tagged_for(self, group_name: str, *, aliases: Sequence[str] = ()) -> list[str]:
+        """The names of the alarms whose ``auto-rollback:group`` tag is exactly ``group_name`` or an alias.
+
+        Hub mode's alias is ``<account>/<group>``: one filter takes both (up to 20 values), one call.
+        """
         pages = self.tagging.get_paginator("get_resources").paginate(
-            TagFilters=[{"Key": ALARM_GROUP_TAG, "Values": [group_name]}],
+            TagFilters=[{"Key": ALARM_GROUP_TAG, "Values": [group_name, *aliases]}],
             ResourceTypeFilters=["cloudwatch:alarm"],
             PaginationConfig={"PageSize": MAX_TAGGED_PAGE},
         )
@@ -583,48 +587,39 @@ class _AssumedRoleProvider(CredentialProvider):
 
 
 class MemberSessions:
-    """Hub mode: one boto3 session per member account, on the credentials of the account's role.
+    """Hub mode: opens a boto3 session in a member account, on the credentials of the account's role.
 
-    The role is assumed the first time an account is needed, and the session is kept
-    for the container's life: botocore refreshes its credentials (AssumeRole again)
-    before they expire, so a warm container makes one AssumeRole call per account and
-    hour, not one per event. A refusal is not cached: the next event asks again, as
-    a role being created by the StackSet's auto-deployment may exist by then.
+    The role is assumed when the session is opened, so that a refusal is a clear
+    MemberAccessError there; botocore then refreshes the credentials (AssumeRole
+    again) before they expire, so a session kept by the caller (the hub keeps one
+    per account for the container's life) costs one AssumeRole an hour, not one per
+    event. A refresh that is refused raises MemberAccessError too.
     """
 
     def __init__(self, role_name: str, *, sts: STSClient | None = None, partition: str = "aws") -> None:
         self.role_name = role_name
         self._partition = partition
         self._sts: STSClient = sts or aws_session().client("sts", config=CLIENT_CONFIG)
-        self._sessions: dict[str, boto3.Session] = {}
-        self._lock = threading.Lock()
 
-    def session(self, account: str) -> boto3.Session:
-        """The account's session; raises MemberAccessError when its role cannot be assumed."""
-        with self._lock:
-            cached = self._sessions.get(account)
-            if cached is not None:
-                return cached
-            role_arn = member_role_arn(account, self.role_name, self._partition)
-            assume = partial(self._assume, role_arn)
-            try:
-                first = assume()
-            except ClientError as error:
-                raise MemberAccessError(account, role_arn, error_code(error), _aws_message(error)) from error
-            credentials = RefreshableCredentials.create_from_metadata(
-                metadata=first, refresh_using=assume, method=_AssumedRoleProvider.METHOD
-            )
-            core = _core_session()
-            # The container's loader, whose parsed models and endpoints are cached: not read again per account.
-            # (boto3 offers no public accessor to a session's botocore session.)
-            core.register_component("data_loader", aws_session()._session.get_component("data_loader"))
-            core.get_component("credential_provider").insert_before("env", _AssumedRoleProvider(credentials))
-            session = boto3.Session(botocore_session=core)
-            self._sessions[account] = session
-            return session
+    def open(self, account: str) -> boto3.Session:
+        """A session in ``account``; raises MemberAccessError when its role cannot be assumed."""
+        role_arn = member_role_arn(account, self.role_name, self._partition)
+        assume = partial(self._assume, account, role_arn)
+        credentials = RefreshableCredentials.create_from_metadata(
+            metadata=assume(), refresh_using=assume, method=_AssumedRoleProvider.METHOD
+        )
+        core = _core_session()
+        # The container's loader, whose parsed models and endpoints are cached: not read again per account.
+        # (boto3 offers no public accessor to a session's botocore session.)
+        core.register_component("data_loader", aws_session()._session.get_component("data_loader"))
+        core.get_component("credential_provider").insert_before("env", _AssumedRoleProvider(credentials))
+        return boto3.Session(botocore_session=core)
 
-    def _assume(self, role_arn: str) -> dict[str, str]:
-        answer = self._sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)["Credentials"]
+    def _assume(self, account: str, role_arn: str) -> dict[str, str]:
+        try:
+            answer = self._sts.assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)["Credentials"]
+        except ClientError as error:
+            raise MemberAccessError(account, role_arn, error_code(error), _aws_message(error)) from error
         return {
             "access_key": answer["AccessKeyId"],
             "secret_key": answer["SecretAccessKey"],

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from auto_rollback.accounts import ACCOUNT_ID
 from auto_rollback.outcomes import Outcome, Result, Severity
 
 VERSION = "1.0"
@@ -145,15 +146,19 @@ def thread_id(result: Result, *, account: str, region: str) -> str:
     return f"auto-rollback-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}"[:THREAD_ID_LIMIT]
 
 
-def evaluate_command(group: str, region: str, function_name: str | None) -> str:
+def evaluate_command(group: str, region: str, function_name: str | None, account: str | None = None) -> str:
     """The ``aws lambda invoke`` that asks the function what it would do now, to paste into a shell.
 
     A name that is not safe to paste (quotes, ``$``, backticks, non-ASCII...) is left
-    as a placeholder rather than quoted, so that what is pasted is never input's.
+    as a placeholder rather than quoted, so that what is pasted is never input's. A
+    hub's invoke names the member account (``account``), which it requires.
     """
     name = function_name if function_name and _FUNCTION_NAME.fullmatch(function_name) else FUNCTION_PLACEHOLDER
     target = group if _SHELL_SAFE.fullmatch(group) and group == group.strip() else GROUP_PLACEHOLDER
-    payload = json.dumps({"action": "evaluate", "autoScalingGroupName": target}, separators=(",", ":"))
+    request = {"action": "evaluate", "autoScalingGroupName": target}
+    if account is not None and ACCOUNT_ID.fullmatch(account):
+        request["account"] = account
+    payload = json.dumps(request, separators=(",", ":"))
     return (
         f"aws lambda invoke --region {region} --function-name {name} "
         f"--cli-binary-format raw-in-base64-out --payload '{payload}' /dev/stdout"
@@ -225,7 +230,8 @@ def _next_steps(result: Result, region: str, function_name: str | None) -> list[
         if len(link) > NEXT_STEP_LIMIT:
             link = f"Auto Scaling groups: {groups_console_url(region)}"
         steps.append(link)
-        steps.append(f"What the function would do now: `{_plain(evaluate_command(group, region, function_name))}`")
+        command = evaluate_command(group, region, function_name, result.account)
+        steps.append(f"What the function would do now: `{_plain(command)}`")
     return steps
 
 

@@ -10,15 +10,18 @@ its own IAM conditions. Decisions, records and notifications are the hub's.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
-from auto_rollback.aws import AwsGateway, MemberAccessError, MemberSessions
+from auto_rollback.aws import AwsGateway, MemberAccessError, MemberSessions, error_code
 from auto_rollback.events import AlarmTrigger, InvalidEventError, InventoryTrigger, ManualAction, ManualTrigger, Trigger
 from auto_rollback.notification import Notifier
 from auto_rollback.observability import REFUSED_ACCOUNT_METRIC, count, logger
 from auto_rollback.outcomes import Outcome, Result
-from auto_rollback.service import ACCOUNT_NOT_SERVED, RollbackService, member_refused
+from auto_rollback.service import ACCOUNT_NOT_SERVED, GroupsFailedError, RollbackService, member_refused
 from auto_rollback.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,16 +44,19 @@ class HubService:
         self.sessions = sessions
         self.notifier = notifier
         self._dynamodb = dynamodb
-        self._services: dict[str, RollbackService] = {}
+        #: Most recently used last. Bounded: each account's session and clients take about
+        #: 0.7 MB, and a container may see hundreds of accounts in its life.
+        self._services: OrderedDict[str, RollbackService] = OrderedDict()
         self._lock = threading.Lock()
 
     def service_for(self, account: str) -> RollbackService:
         """The account's service; raises MemberAccessError when its role cannot be assumed."""
         with self._lock:
             service = self._services.get(account)
-        if service is not None:
-            return service
-        gateway = AwsGateway(session=self.sessions.session(account))
+            if service is not None:
+                self._services.move_to_end(account)
+                return service
+        gateway = AwsGateway(session=self.sessions.open(account))
         actions = ExactlyOnceActions(
             gateway,
             self.notifier,
@@ -61,7 +67,15 @@ class HubService:
         )
         service = RollbackService(self.settings, gateway, actions, account=account, peers=self.service_for)
         with self._lock:
-            return self._services.setdefault(account, service)
+            kept = self._services.setdefault(account, service)
+            while len(self._services) > MAX_CACHED_ACCOUNTS:
+                self._services.popitem(last=False)
+            return kept
+
+    def forget(self, account: str) -> None:
+        """Drop the account's session: the next event assumes its role again (after a role change, say)."""
+        with self._lock:
+            self._services.pop(account, None)
 
     def serves(self, account: str) -> bool:
         return not self.settings.member_accounts or account in self.settings.member_accounts
@@ -83,7 +97,17 @@ class HubService:
             failed = member_refused(base, error)
             _publish_failure(self.notifier, failed)
             raise ActionFailedError(failed) from error
-        return service.handle(trigger, context)
+        try:
+            return service.handle(trigger, context)
+        except Exception as error:
+            if _credential_failure(error):
+                # Credentials of a role deleted or changed since they were issued: Lambda's retry assumes
+                # the role afresh, and a role that now refuses becomes a published member-role-refused.
+                logger.warning(
+                    "The member account refused the hub's session; it is dropped", extra={"account": account}
+                )
+                self.forget(account)
+            raise
 
     def inventory(self, trigger: InventoryTrigger, context: LambdaContext) -> dict[str, Any]:
         """One member account's inventory (read-only: a refusing role is answered, never published)."""
@@ -117,3 +141,33 @@ def _publish_failure(notifier: Notifier, failed: Result) -> None:
         notifier.publish(failed)
     except Exception:  # the invocation fails anyway; the failure destination keeps the event
         logger.exception("Could not publish the FAILED outcome")
+
+
+#: Member accounts whose sessions a container keeps (least recently used dropped first).
+MAX_CACHED_ACCOUNTS = 50
+#: Errors that say the member session itself is no longer good (the role was deleted, changed or
+#: re-created after its credentials were issued), as opposed to the request.
+CREDENTIAL_ERRORS = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+    }
+)
+
+
+def _credential_failure(error: BaseException | None) -> bool:
+    """True when ``error``, or what it wraps (a group's failure, a FAILED action's cause), is a credential refusal."""
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, MemberAccessError):
+            return True
+        if isinstance(error, ClientError) and error_code(error) in CREDENTIAL_ERRORS:
+            return True
+        error = error.first if isinstance(error, GroupsFailedError) else error.__cause__
+        seen += 1
+    return False

@@ -22,6 +22,8 @@ NAMESPACE = "AutoRollback"
 CHAT_FAILURE_METRIC = "ChatPublishFailures"
 #: Hub mode: events from an account outside MEMBER_ACCOUNTS, refused without retries.
 REFUSED_ACCOUNT_METRIC = "RefusedAccountEvents"
+#: Hub mode: a monitoring account whose alarms a checkpoint could not read (its role refused the hub).
+UNREADABLE_ALARM_ACCOUNT_METRIC = "UnreadableAlarmAccounts"
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE), service=SERVICE)

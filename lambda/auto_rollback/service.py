@@ -31,7 +31,7 @@ from auto_rollback.events import (
     Trigger,
 )
 from auto_rollback.facts import ALARM_GROUP_TAG, AlarmFacts, GroupMode, GroupTags, RefreshFacts
-from auto_rollback.observability import logger
+from auto_rollback.observability import UNREADABLE_ALARM_ACCOUNT_METRIC, count, logger
 from auto_rollback.outcomes import Outcome, Result, Severity
 from auto_rollback.settings import Settings
 
@@ -202,18 +202,20 @@ class RollbackService:
         by_prefix = concurrency.start(lambda: self.gateway.groups_linked_by_prefix(trigger.alarm_name))
         groups: dict[str, GroupTags] = {}
         refresh_reads: dict[str, Future[RefreshFacts | None]] = {}
-        if (
-            event_tags is not None
-            and rules.tags_settle_link(event_tags)
-            and not self._links_other_account(event_tags[ALARM_GROUP_TAG])
-        ):
+        settled = event_tags is not None and rules.tags_settle_link(event_tags)
+        if settled and event_tags is not None and self._links_other_account(event_tags[ALARM_GROUP_TAG]):
+            # Hub mode, a monitoring account's alarm naming another account's group: the event says so,
+            # and that group is read (and acted on) in its own account, by its own account's service.
+            concurrency.settle(by_prefix)
+            alarm_tags: Mapping[str, str] = event_tags
+        elif settled and event_tags is not None:
             named = self._local_name(event_tags[ALARM_GROUP_TAG])
             named_tags = concurrency.start(lambda: self.gateway.group_tags(named))
             refresh_reads[named] = concurrency.start(lambda: self.gateway.latest_refresh(named))
             concurrency.wait_all(refresh_reads[named])
             concurrency.settle(by_prefix, named_tags)
             groups[named] = named_tags.result()
-            alarm_tags: Mapping[str, str] = event_tags
+            alarm_tags = event_tags
         else:
             own_tags = concurrency.start(lambda: self.gateway.alarm_tags(trigger.alarm_arn))
             concurrency.settle(by_prefix, own_tags)
@@ -328,8 +330,10 @@ class RollbackService:
             self.gateway.alarms_in_alarm_by_prefix(group.alarm_prefix, refresh.start_time) if group.alarm_prefix else ()
         )
         mute_readers: dict[str, AwsGateway] = {}
+        # Hub mode: the account-qualified link names this account's group as well as the bare name does.
+        aliases = [f"{self.account}/{group.name}"] if self.settings.hub_mode and self.account else []
         by_tag = chain(
-            self.gateway.alarms_in_alarm_by_tag(group.name, refresh.start_time),
+            self.gateway.alarms_in_alarm_by_tag(group.name, refresh.start_time, aliases=aliases),
             self._monitoring_alarms(group.name, refresh.start_time, mute_readers),
         )
         firing = rules.first_acting_alarm(
@@ -497,13 +501,25 @@ class RollbackService:
 
         Lazy, like the other tagged alarms: read only when no alarm linked by prefix
         acts. ``mute_readers`` learns which account's gateway reads each one's mute.
+        A monitoring account whose role refuses is passed over, loudly (logged, counted):
+        failing here would fail every checkpoint of every account for one account's
+        fault, and that account's own alarm events already fail, published.
         """
         if not self.settings.hub_mode or self.account is None:
             return
         link = f"{self.account}/{group_name}"
         for account in sorted(self.settings.alarm_accounts - {self.account}):
-            base = Result(Outcome.FAILED, "", {"type": "checkpoint"}, auto_scaling_group_name=group_name)
-            peer = self._peer(account, base)
+            assert self._peers is not None and self._context is not None  # hub mode, inside handle()
+            try:
+                peer = self._peers(account)
+            except MemberAccessError as error:
+                logger.warning(
+                    "A monitoring account's alarms could not be read; they are not considered",
+                    extra={"alarmAccount": account, "error": str(error), "group": group_name},
+                )
+                count(UNREADABLE_ALARM_ACCOUNT_METRIC)
+                continue
+            peer._bind(self._context)
             for alarm in peer.gateway.alarms_in_alarm_by_tag(link, changed_since):
                 mute_readers[alarm.name] = peer.gateway
                 yield alarm

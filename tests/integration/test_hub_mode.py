@@ -14,11 +14,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from auto_rollback import hub as hub_module
 from auto_rollback.accounts import member_role_name
 from auto_rollback.actions import ActionFailedError
 from auto_rollback.aws import MemberAccessError
 from auto_rollback.events import InvalidEventError
+from auto_rollback.handler import get_service
+from auto_rollback.hub import HubService
 from devkit.aws import cloudwatch_api, refresh_api
 from devkit.aws.aws_server import REGION, AwsEmulator
 from devkit.scenarios import organization as org
@@ -220,11 +224,10 @@ def test_an_operator_rolls_back_a_member_accounts_group_from_the_hub(hub: Any) -
 def test_per_account_mode_refuses_a_manual_invoke_for_another_account(aws: AwsEmulator) -> None:
     # Given the function deployed per account (no member role)
     deployment = Deployment.create()
-    with configured(deployment.environment):
-        # When an operator names another account
-        # Then the invoke is refused naming the field, and nothing is done
-        with pytest.raises(Exception, match="account"):
-            invoke({**manual_event("evaluate", "web-prod"), "account": org.WORKLOAD})
+    # When an operator names another account
+    # Then the invoke is refused naming the field, and nothing is done
+    with configured(deployment.environment), pytest.raises(InvalidEventError, match="account"):
+        invoke({**manual_event("evaluate", "web-prod"), "account": org.WORKLOAD})
 
 
 def test_a_warm_hub_assumes_each_member_role_once_and_then_reads_as_per_account(hub: Any) -> None:
@@ -245,7 +248,7 @@ def test_a_warm_hub_assumes_each_member_role_once_and_then_reads_as_per_account(
         calls.extend(recorded)
     # Then the cold event assumed the member role once before its reads, and the warm one not at all
     assert tally(critical_path(cold)) == {**tally(critical_path(warm)), "sts:AssumeRole": 1}
-    assert [call.name for call in cold][0] == "sts:AssumeRole"
+    assert cold[0].name == "sts:AssumeRole"
 
 
 def test_an_operator_must_name_the_member_account_in_organization_mode(hub: Any) -> None:
@@ -280,3 +283,91 @@ def test_a_rollback_in_an_account_whose_role_refuses_names_the_group(hub: Any) -
     # Then the published FAILED names the group and the account
     [message] = world.published()
     assert (message.body["autoScalingGroupName"], message.body["account"]) == ("web-prod", org.REFUSING)
+
+
+def test_a_refusing_monitoring_account_does_not_fail_other_accounts_checkpoints(hub: Any) -> None:
+    # Given the refusing member listed as a monitoring account, and a healthy workload refresh at a checkpoint
+    world = hub(ALARM_ACCOUNTS=f"{org.MONITORING},{org.REFUSING}")
+    world.fleet(org.WORKLOAD)
+    refresh_id = refresh_api.refreshes("web-prod", account_id=org.WORKLOAD)[0]["InstanceRefreshId"]
+    # When the checkpoint event reaches the hub
+    result = invoke(from_account(refresh_event("checkpoint-reached", "web-prod", refresh_id), org.WORKLOAD))
+    # Then the workload's checkpoint is decided (no alarm in ALARM), not failed for the other account's role
+    assert (result["outcome"], result["account"]) == ("SKIPPED", org.WORKLOAD)
+    assert world.published() == []
+
+
+def test_an_alarm_tagged_with_the_groups_own_account_is_found_at_a_checkpoint(hub: Any) -> None:
+    # Given a workload alarm tagged with the account-qualified link to its own account's group
+    world = hub()
+    world.fleet(org.WORKLOAD)
+    started = refresh_api.refreshes("web-prod", account_id=org.WORKLOAD)[0]["StartTime"]
+    world.alarm(org.WORKLOAD, "web-prod-5xx", link=f"{org.WORKLOAD}/web-prod", state="OK")
+    cloudwatch_api.set_state(
+        "web-prod-5xx", "ALARM", transitioned_at=started + timedelta(seconds=30), account_id=org.WORKLOAD
+    )
+    # When the refresh reaches a checkpoint
+    refresh_id = refresh_api.refreshes("web-prod", account_id=org.WORKLOAD)[0]["InstanceRefreshId"]
+    result = invoke(from_account(refresh_event("checkpoint-reached", "web-prod", refresh_id), org.WORKLOAD))
+    # Then the alarm is found (both spellings of the link, in one GetResources call), and acts
+    assert result["outcome"] == "ROLLBACK_STARTED"
+
+
+def test_a_session_whose_role_changed_is_dropped_and_the_retry_is_a_published_refusal(hub: Any) -> None:
+    # Given a warm hub that has served the workload account, whose role then stops trusting the hub
+    world = hub()
+    world.fleet(org.WORKLOAD)
+    world.fleet(org.WORKLOAD, "api")
+    invoke({**manual_event("evaluate", "web-prod"), "account": org.WORKLOAD})
+    org.refuse_hub(org.WORKLOAD)
+    hub_service = get_service()
+    assert isinstance(hub_service, HubService)
+    # When its cached credentials are refused (as AWS refuses those of a deleted or changed role)
+    hub_service.service_for(org.WORKLOAD).gateway.autoscaling.meta.events.register(
+        "before-call.auto-scaling.*", _refuse_as_a_deleted_roles_credentials
+    )
+    with pytest.raises(ClientError):
+        invoke({**manual_event("rollback", "api"), "account": org.WORKLOAD})
+    # Then the session is dropped, and Lambda's retry assumes the role afresh: a published member-role-refused
+    with pytest.raises(ActionFailedError, match="member-role-refused"):
+        invoke({**manual_event("rollback", "api"), "account": org.WORKLOAD})
+    [message] = world.published()
+    assert (message.body["reason"], message.body["account"]) == ("member-role-refused", org.WORKLOAD)
+    assert refresh_api.calls(refresh_api.ROLLBACK) == []
+
+
+def _refuse_as_a_deleted_roles_credentials(**_: Any) -> tuple[Any, dict[str, Any]]:
+    """botocore's before-call hook short-circuits the call with this answer: what AWS says to a dead session."""
+    error = {
+        "Error": {"Code": "InvalidClientTokenId", "Message": "The security token included in the request is invalid."}
+    }
+    return (type("Response", (), {"status_code": 403, "headers": {}})(), error)
+
+
+def test_a_hub_keeps_a_bounded_number_of_member_sessions(hub: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a hub that keeps at most one member session
+    monkeypatch.setattr(hub_module, "MAX_CACHED_ACCOUNTS", 1)
+    hub()
+    hub_service = get_service()
+    assert isinstance(hub_service, HubService)
+    # When two accounts are served, one after the other, and the first again
+    first = hub_service.service_for(org.WORKLOAD)
+    hub_service.service_for(org.MONITORING)
+    again = hub_service.service_for(org.WORKLOAD)
+    # Then only the most recently used is kept, and the first one's session was opened anew
+    assert list(hub_service._services) == [org.WORKLOAD]
+    assert again is not first
+
+
+def test_a_hub_chat_message_gives_the_evaluate_command_with_the_account(hub: Any) -> None:
+    # Given a rollback of a member account's group published by the hub
+    from auto_rollback.chat import build_chat_message
+    from auto_rollback.outcomes import Outcome, Result
+
+    result = Result(
+        Outcome.ROLLBACK_STARTED, "x", {"type": "manual"}, auto_scaling_group_name="web", account=org.WORKLOAD
+    )
+    # When its chat copy is built
+    message = build_chat_message(result, account=org.WORKLOAD, region=REGION, function_name="auto-rollback")
+    # Then the paste-ready evaluate names the account, which the hub requires
+    assert f'"account":"{org.WORKLOAD}"' in message["content"]["nextSteps"][-1]
