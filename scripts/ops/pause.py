@@ -91,14 +91,21 @@ def alarmed_refreshes(invoke: Invoke) -> tuple[list[str], bool]:
 
 
 def check_after_resume(
-    lambda_client: Any, function_name: str, invoke: Invoke | None, *, out: Callable[[str], None]
+    lambda_client: Any,
+    function_name: str,
+    invoke: Invoke | None,
+    *,
+    out: Callable[[str], None],
+    account: str | None = None,
 ) -> None:
     """Find the refreshes an alarm of the pause left unprotected, and say what to run for each."""
-    inventory = invoke_command(lambda_client, function_name, {"action": "inventory"})
+    named = {"account": account} if account else {}
+    inventory = invoke_command(lambda_client, function_name, {"action": "inventory", **named})
+    evaluate = {"action": "evaluate", "autoScalingGroupName": "<group>", **named}
     manual = (
         f"  by hand: {inventory}\n"
         "  then, for each group with canRollBack true and an alarm in ALARM (alarms.states):\n"
-        f"  {invoke_command(lambda_client, function_name, {'action': 'evaluate', 'autoScalingGroupName': '<group>'})}"
+        f"  {invoke_command(lambda_client, function_name, evaluate)}"
     )
     out("alarms that entered ALARM during the pause send no new event: checking active refreshes")
     if invoke is None:
@@ -133,11 +140,14 @@ def run(
     *,
     out: Callable[[str], None],
     invoke: Invoke | None = None,
+    accounts: Sequence[str] = (),
 ) -> str:
     """Apply ``command`` (status, pause, resume) and report; the resulting state.
 
     After a resume, ``invoke`` (a synchronous invoke of the function) runs the read-only
     check of :func:`check_after_resume`; without it, the commands for it are printed.
+    A hub (organization mode) checks each of ``accounts``; without any, it prints the
+    commands for one account, since invokes must name it.
     """
     function_arn = lambda_client.get_function_configuration(FunctionName=function_name)["FunctionArn"]
     rules = rules_of(events, function_arn)
@@ -158,14 +168,31 @@ def run(
     if state == PARTLY:
         out("  some rules deliver and some do not: run pause or resume again")
     if command == "resume" and state == ACTIVE:
-        check_after_resume(lambda_client, function_name, invoke, out=out)
+        variables = lambda_client.get_function_configuration(FunctionName=function_name).get("Environment", {})
+        if "MEMBER_ROLE_NAME" not in variables.get("Variables", {}):
+            check_after_resume(lambda_client, function_name, invoke, out=out)
+        else:  # a hub: each invoke names its member account
+            for account in accounts or ["<member account id>"]:
+                out(f"account {shown(account)}:")
+                in_account = None if invoke is None or not accounts else _in_account(invoke, account)
+                check_after_resume(lambda_client, function_name, in_account, out=out, account=account)
     return state
+
+
+def _in_account(invoke: Invoke, account: str) -> Invoke:
+    return lambda event: invoke({**event, "account": account})
 
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m scripts.ops.pause", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=("status", "pause", "resume"), help="what to do (status changes nothing)")
     add_stack_options(parser)
+    parser.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        help="organization mode: a member account whose refreshes resume checks (repeatable)",
+    )
     return parser
 
 
@@ -182,6 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             outputs.function_name,
             out=print,
             invoke=lambda_invoke(lambda_client, outputs.function_name),
+            accounts=args.account,
         )
     except OpsError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -286,13 +286,35 @@ def function_role(lambda_client: Any, function_name: str) -> str:
     return str(lambda_client.get_function(FunctionName=function_name)["Configuration"]["Role"])
 
 
-def run(aws: Callable[..., Any], function_name: str, *, policy_only: bool, out: Callable[[str], None]) -> int:
+def run(
+    aws: Callable[..., Any],
+    function_name: str | None,
+    *,
+    policy_only: bool,
+    out: Callable[[str], None],
+    role_name: str | None = None,
+) -> int:
     """Check every enabled and dry-run group; print the report (or only the policy); the number needing more.
 
-    NothingCheckedError when no group is tagged either way.
+    The role is the function's, or ``role_name`` (organization mode: each member account's role, which
+    makes the rollback call; run with that account's credentials). NothingCheckedError when no group
+    is tagged either way.
     """
-    role_arn = function_role(aws("lambda"), function_name)
     ec2, iam = aws("ec2"), aws("iam")
+    if role_name is not None:
+        role_arn = str(iam.get_role(RoleName=role_name)["Role"]["Arn"])
+        owner = f"role {shown(role_name)}"
+    else:
+        assert function_name is not None
+        variables = aws("lambda").get_function_configuration(FunctionName=function_name).get("Environment", {})
+        member_role = variables.get("Variables", {}).get("MEMBER_ROLE_NAME")
+        if member_role:
+            raise OpsError(
+                "organization mode: the hub's role never calls RollbackInstanceRefresh, each member account's "
+                f"role does. Run this in each member account, with its credentials: --role {shown(member_role)}"
+            )
+        role_arn = function_role(aws("lambda"), function_name)
+        owner = f"function {shown(function_name)}"
     reports = [report_group(ec2, iam, role_arn, group) for group in opted_in_groups(aws("autoscaling"))]
     if not reports:
         # Exiting 0 here read as "every group passes" when nothing was looked at.
@@ -305,7 +327,7 @@ def run(aws: Callable[..., Any], function_name: str, *, policy_only: bool, out: 
     if policy_only:
         out(json.dumps(document, indent=2))
         return failing
-    out(f"role {shown(role_arn, 200)} of function {shown(function_name)}")
+    out(f"role {shown(role_arn, 200)} of {owner}")
     out(f"NOTE  {CAVEAT}")
     for report in reports:
         mode = "" if report.mode == OPT_IN_VALUE else f" ({shown(report.mode)}, checked before it goes live)"
@@ -319,7 +341,7 @@ def run(aws: Callable[..., Any], function_name: str, *, policy_only: bool, out: 
             out(f"      problem: {problem}")
     if document["Statement"]:
         name = role_arn.rsplit("/", 1)[-1]
-        out("Add to the function's role (--policy prints only this document):")
+        out("Add to that role (--policy prints only this document):")
         out(f"  aws iam put-role-policy --role-name {shown(name)} --policy-name auto-rollback-launch-templates \\")
         out("    --policy-document file://preflight-policy.json")
         out(json.dumps(document, indent=2))
@@ -332,6 +354,11 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--policy", action="store_true", help="print only the policy document of the missing statements (JSON)"
     )
+    parser.add_argument(
+        "--role",
+        help="organization mode: check this role of the current account (auto-rollback-member-<region>) "
+        "instead of the stack's function's role",
+    )
     return parser
 
 
@@ -339,8 +366,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     aws = session(args.region)
     try:
-        outputs = read_outputs(aws.client("cloudformation"), args.stack)
-        failing = run(aws.client, outputs.function_name, policy_only=args.policy, out=print)
+        # A member account has no auto-rollback stack of its own: only its role (the spoke's) is checked.
+        function_name = None if args.role else read_outputs(aws.client("cloudformation"), args.stack).function_name
+        failing = run(aws.client, function_name, policy_only=args.policy, out=print, role_name=args.role)
     except OpsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

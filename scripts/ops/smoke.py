@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from auto_rollback.accounts import HUB_BUS_NAME
 from scripts.ops.stack import (
     OpsError,
     StackOutputs,
@@ -48,6 +49,7 @@ def run(
     group: str | None,
     invoke: Invoke | None,
     out: Callable[[str], None],
+    account: str | None = None,
 ) -> int:
     """Every check against the stack; the number that failed."""
     report = Report(out)
@@ -77,7 +79,17 @@ def run(
         ", ".join(f"{shown(rule['Name'])} ({rule['State']})" for rule in rules) or "none",
     )
     disabled = [rule["Name"] for rule in rules if rule["State"] != "ENABLED"]
-    report.check(not disabled, "rules enabled", "all" if not disabled else f"disabled: {shown(', '.join(disabled))}")
+    enabled = "all" if not disabled else f"disabled: {shown(', '.join(disabled))}"
+    report.check(bool(rules) and not disabled, "rules enabled", enabled if rules else "no rule found")
+    hub = "MEMBER_ROLE_NAME" in variables
+    if hub:
+        # The spokes are not this stack's resources: their state is the StackSet's (docs/DEPLOY.md, section 11).
+        report.check(
+            any(rule.get("EventBusName") == HUB_BUS_NAME for rule in rules),
+            "organization mode",
+            f"rules on the hub bus {HUB_BUS_NAME}, member role {shown(variables['MEMBER_ROLE_NAME'])}; spokes: "
+            "aws cloudformation list-stack-instances --stack-set-name <StackSetName output>",
+        )
 
     _subscribers(report, aws("sns"), outputs, variables)
 
@@ -101,7 +113,11 @@ def run(
     )
 
     if group is not None and invoke is not None:
-        answer = invoke({"action": "evaluate", "autoScalingGroupName": group})
+        if hub and account is None:
+            report.check(False, f"evaluate {shown(group)}", "organization mode: give --account, the group's account")
+            return report.failed
+        request = {"action": "evaluate", "autoScalingGroupName": group}
+        answer = invoke(request if account is None else {**request, "account": account})
         report.check(
             "outcome" in answer,
             f"evaluate {shown(group)}",
@@ -184,6 +200,7 @@ def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m scripts.ops.smoke", description=__doc__.split("\n")[0])
     add_stack_options(parser)
     parser.add_argument("--group", help="an Auto Scaling group to evaluate through the function (read-only)")
+    parser.add_argument("--account", help="organization mode: the member account of --group (12 digits)")
     return parser
 
 
@@ -193,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         outputs = read_outputs(aws.client("cloudformation"), args.stack)
         invoke = lambda_invoke(aws.client("lambda"), outputs.function_name) if args.group else None
-        failed = run(aws.client, outputs, group=args.group, invoke=invoke, out=print)
+        failed = run(aws.client, outputs, group=args.group, invoke=invoke, out=print, account=args.account)
     except OpsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

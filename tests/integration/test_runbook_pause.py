@@ -167,3 +167,41 @@ def test_pause_also_finds_a_hubs_rules_on_the_hub_bus(strict_rules: None, templa
     assert state == pause.PAUSED
     assert events.describe_rule(Name="hub-alarms", EventBusName=HUB_BUS_NAME)["State"] == "DISABLED"
     assert "  rule hub-alarms: DISABLED" in lines
+
+
+def test_a_hubs_resume_checks_the_member_accounts_named(strict_rules: None, template: dict[str, Any]) -> None:
+    # Given a paused function configured as a hub (organization mode)
+    stack = deploy_stack(template)
+    lambda_client: Any = boto3.client("lambda")
+    variables = lambda_client.get_function_configuration(FunctionName=stack.function_name)["Environment"]["Variables"]
+    lambda_client.update_function_configuration(
+        FunctionName=stack.function_name,
+        Environment={"Variables": {**variables, "MEMBER_ROLE_NAME": "auto-rollback-member-us-east-1"}},
+    )
+    _run("pause", stack.function_name)
+    asked: list[dict[str, Any]] = []
+
+    def answer(event: dict[str, Any]) -> dict[str, Any]:
+        asked.append(event)
+        return {"groups": [], "complete": True}
+
+    # When the operator resumes it naming one member account, and again naming none
+    named: list[str] = []
+    pause.run(
+        "resume",
+        boto3.client("events"),
+        lambda_client,
+        stack.function_name,
+        out=named.append,
+        invoke=answer,
+        accounts=["333333333333"],
+    )
+    _run("pause", stack.function_name)
+    unnamed: list[str] = []
+    pause.run("resume", boto3.client("events"), lambda_client, stack.function_name, out=unnamed.append, invoke=answer)
+
+    # Then the check asked that account's inventory, and without an account it prints the commands to run per account
+    assert asked == [{"action": "inventory", "account": "333333333333"}]
+    assert "account 333333333333:" in named
+    assert "account <member account id>:" in unnamed
+    assert any('"account":"<member account id>"' in line or "<member account id>" in line for line in unnamed[-3:])

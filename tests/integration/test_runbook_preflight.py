@@ -230,3 +230,37 @@ def test_an_unknown_stack_is_named(aws: Any, capsys: Any, argv: list[str]) -> No
     # Then it fails naming the stack
     assert code == 2
     assert "stack 'Nope' not found" in capsys.readouterr().err
+
+
+def test_in_organization_mode_the_preflight_checks_the_member_role_named(aws: Any, template: dict[str, Any]) -> None:
+    # Given a member account's role, with the deployed function's policies (a spoke's rights), and an opted-in group
+    stack = deploy_stack(template)
+    iam: Any = boto3.client("iam")
+    iam.create_role(RoleName="auto-rollback-member-us-east-1", AssumeRolePolicyDocument="{}")
+    for name in iam.list_role_policies(RoleName=stack.role_arn.rsplit("/", 1)[-1])["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=stack.role_arn.rsplit("/", 1)[-1], PolicyName=name)["PolicyDocument"]
+        iam.put_role_policy(
+            RoleName="auto-rollback-member-us-east-1", PolicyName=name, PolicyDocument=json.dumps(document)
+        )
+    _group("web-prod")
+    # When the operator runs the preflight in that account with --role
+    lines: list[str] = []
+    preflight.run(boto3.client, None, policy_only=False, out=lines.append, role_name="auto-rollback-member-us-east-1")
+    # Then the member role is the one checked, and the fix is addressed to it
+    assert lines[0].startswith("role arn:aws:iam::") and lines[0].endswith("of role auto-rollback-member-us-east-1")
+    assert any("--role-name auto-rollback-member-us-east-1" in line for line in lines)
+
+
+def test_on_a_hub_the_preflight_refuses_to_check_the_hub_role(aws: Any, template: dict[str, Any]) -> None:
+    # Given a deployed function configured as a hub
+    stack = deploy_stack(template)
+    lambda_client: Any = boto3.client("lambda")
+    variables = lambda_client.get_function_configuration(FunctionName=stack.function_name)["Environment"]["Variables"]
+    lambda_client.update_function_configuration(
+        FunctionName=stack.function_name,
+        Environment={"Variables": {**variables, "MEMBER_ROLE_NAME": "auto-rollback-member-us-east-1"}},
+    )
+    # When the operator runs the preflight against it
+    # Then it says which role to check instead, and where
+    with pytest.raises(preflight.OpsError, match="--role auto-rollback-member-us-east-1"):
+        _run(stack)

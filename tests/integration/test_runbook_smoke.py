@@ -192,3 +192,21 @@ def test_a_stack_deployed_before_chat_is_checked_on_its_outcomes_topic_only(
     assert "ok    chat topic: no ChatTopicArn output (a stack deployed before chat; fine)" in report
     assert "chat topic subscriptions" not in report
     assert "ok    anyone told of outcomes: 1 confirmed subscriber(s)" in report
+
+
+def test_on_a_hub_an_evaluate_without_its_account_fails_naming_the_option(
+    strict_rules: None, template: dict[str, Any]
+) -> None:
+    # Given a deployed function configured as a hub (organization mode)
+    stack = deploy_stack(template)
+    lambda_client: Any = boto3.client("lambda")
+    variables = lambda_client.get_function_configuration(FunctionName=stack.function_name)["Environment"]["Variables"]
+    lambda_client.update_function_configuration(
+        FunctionName=stack.function_name,
+        Environment={"Variables": {**variables, "MEMBER_ROLE_NAME": "auto-rollback-member-us-east-1"}},
+    )
+    # When the smoke test is asked to evaluate a group without --account
+    failed, lines = _smoke(group="web-prod")
+    # Then that check fails, saying the group's account is needed, and nothing is invoked
+    assert any(line.startswith("FAIL  evaluate web-prod: organization mode: give --account") for line in lines)
+    assert failed >= 1
