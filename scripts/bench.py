@@ -1,7 +1,7 @@
 """``make bench``: how fast the function gets from an alarm to the rollback call, and what it costs.
 
 Prints one table (critical path, overhead, cold start, storm, memory, size, scale,
-latency, rate-limited storm), each figure beside its target with met/missed,
+latency, rate-limited storm, hub mode), each figure beside its target with met/missed,
 measured against moto's server on loopback (``devkit/aws/aws_server.py``) exactly
 as the tests run the function. ``--write PATH`` puts the table, with the machine it
 ran on, between the ``bench:begin``/``bench:end`` markers of that file
@@ -9,8 +9,8 @@ ran on, between the ``bench:begin``/``bench:end`` markers of that file
 untouched. ``--quick`` runs a few repetitions and small accounts only: the test
 suite runs it so the benchmark cannot rot, and checks the call counts exactly
 (they are deterministic as multisets). ``--json PATH`` also writes the figures as
-JSON for that test. Sections 1 and 7 to 9 live in ``bench_paths``, ``bench_scale``,
-``bench_latency`` and ``bench_limits``.
+JSON for that test. Sections 1 and 7 to 10 live in ``bench_paths``, ``bench_scale``,
+``bench_latency``, ``bench_limits`` and ``bench_hub``.
 
 The machine is shared and noisy, so every comparison is a ratio of medians of
 interleaved repetitions made in the same run, never of figures taken at
@@ -51,7 +51,7 @@ from devkit.scenarios.calls import Call, CallRecorder  # noqa: E402
 from devkit.scenarios.events import alarm_event  # noqa: E402
 from devkit.scenarios.fleet import Fleet  # noqa: E402
 from devkit.scenarios.harness import Deployment, configured, invoke, invoke_concurrently  # noqa: E402
-from scripts import bench_latency, bench_limits, bench_paths, bench_scale  # noqa: E402
+from scripts import bench_hub, bench_latency, bench_limits, bench_paths, bench_scale  # noqa: E402
 from scripts.bench_common import GROUP_TAG, Aws, Report, Row, fresh_world, median_ms, put_alarm, quiet_stdout  # noqa: E402
 
 CHILD = ROOT / "scripts" / "bench_child.py"
@@ -542,6 +542,7 @@ def render(report: Report) -> str:
     ]
     lines += [f"| {r.section} | {r.measure} | {r.figure} | {r.target} | {r.verdict} |" for r in report.rows]
     lines += ["", *bench_paths.render_calls(report)]
+    lines += ["", *bench_hub.render_calls(report)]
     lines += [
         "",
         "Largest cumulative imports of `auto_rollback.handler` and of its imports (`python -X importtime`, "
@@ -578,6 +579,7 @@ def run(profile: Profile, *, quick: bool) -> Report:
     recorder.install()
     with running_emulator() as emulator:
         bench_paths.measure_critical_paths(emulator, recorder, report)
+        bench_hub.measure_hub_paths(emulator, recorder, report)
         sides = prepare_sides(emulator, recorder)
         measure_overhead(sides, profile.overhead_reps, report)
         measure_cold_start(sides, profile.cold_start_reps, report)
@@ -588,7 +590,8 @@ def run(profile: Profile, *, quick: bool) -> Report:
         bench_limits.measure_storm_under_rates(emulator, report, quick=quick)
     measure_importtime(report, 1 if quick else 5)
     measure_size(report)
-    order = {section: index for index, section in enumerate(sorted({row.section for row in report.rows}))}
+    numbered = sorted({row.section for row in report.rows}, key=lambda section: int(section.split(".", 1)[0]))
+    order = {section: index for index, section in enumerate(numbered)}  # "10." after "9."
     report.rows.sort(key=lambda row: order[row.section])  # stable: keeps each section's order
     return report
 

@@ -1120,16 +1120,39 @@ def print_summary(reports: Sequence[dict[str, Any]], elapsed: float) -> None:
 
 def run_scenarios(names: Sequence[str], *, as_json: bool, verbose: bool) -> int:
     started = time.monotonic()
-    with session(echo=not as_json, verbose=verbose) as demo:
-        demo.provision()
-        reports = [run_scenario(demo, BY_NAME[name]) for name in names]
-        setup = demo.timeline.of(SETUP)
-    ok = all(report["ok"] for report in reports)
+    reports: list[dict[str, Any]] = []
+    setup: list[dict[str, Any]] = []
+    if per_account := [name for name in names if name != ORGANIZATION]:
+        with session(echo=not as_json, verbose=verbose) as demo:
+            demo.provision()
+            reports = [run_scenario(demo, BY_NAME[name]) for name in per_account]
+            setup = demo.timeline.of(SETUP)
+    elapsed = time.monotonic() - started
+    # Hub mode on an emulator of its own: another stack in the same hub account (scripts/demo_organization.py).
+    organization = _organization().run_part(echo=not as_json, verbose=verbose) if ORGANIZATION in names else None
+    ok = all(report["ok"] for report in reports) and (organization is None or organization["ok"])
     if as_json:
-        print(json.dumps({"ok": ok, "setup": setup, "scenarios": reports}, indent=2, default=str))
+        document = {"ok": ok, "setup": setup, "scenarios": reports}
+        print(json.dumps(document | ({"organization": organization} if organization else {}), indent=2, default=str))
     else:
-        print_summary(reports, time.monotonic() - started)
+        if reports:
+            print_summary(reports, elapsed)
+        if organization:
+            _organization().print_summary(organization, time.monotonic() - started - elapsed)
     return 0 if ok else 1
+
+
+#: The organization (hub mode) part: played after the scenarios, on its own emulator.
+ORGANIZATION = "organization"
+
+
+def _organization() -> Any:
+    """scripts.demo_organization, which imports this module: as scripts.demo even when run as __main__."""
+    if __name__ == "__main__":
+        sys.modules.setdefault("scripts.demo", sys.modules[__name__])
+    from scripts import demo_organization
+
+    return demo_organization
 
 
 # --------------------------------------------------------------------------- make invoke
@@ -1282,10 +1305,10 @@ def _restamp_mute(mute: dict[str, Any], muted_at: datetime, now: datetime) -> No
 
 def _scenario_names(values: Sequence[str] | None) -> list[str]:
     names = [name.strip() for value in values or () for name in value.split(",") if name.strip()]
-    unknown = [name for name in names if name not in BY_NAME]
+    unknown = [name for name in names if name not in BY_NAME and name != ORGANIZATION]
     if unknown:
-        raise DemoError(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(BY_NAME)}")
-    return names or list(BY_NAME)
+        raise DemoError(f"unknown scenario {', '.join(unknown)}; choose from {', '.join([*BY_NAME, ORGANIZATION])}")
+    return names or [*BY_NAME, ORGANIZATION]
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -1311,6 +1334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.list:
             for scenario in SCENARIOS:
                 print(f"{scenario.name:<{SCENE_WIDTH}} {scenario.title}")
+            print(f"{ORGANIZATION:<{SCENE_WIDTH}} {_organization().TITLE}")
             return 0
         if arguments.invoke:
             return run_event_file(

@@ -153,6 +153,7 @@ def test_every_other_figure_is_produced(report: dict[str, Any]) -> None:
         "7. Scale",
         "8. Latency",
         "9. Storm under AWS rates",
+        "10. Hub mode",
     }
 
 
@@ -173,3 +174,33 @@ def test_the_table_is_printed_and_written(report: dict[str, Any]) -> None:
     assert "bench:begin" in report["document"]
     assert "| 6. Size |" in report["document"]
     assert "| 9. Storm under AWS rates |" in report["document"]
+    assert "| 10. Hub mode |" in report["document"]
+    assert "Hub mode, calls before RollbackInstanceRefresh" in report["document"]
+
+
+#: scripts/bench_hub.py: per scenario, a warm container's calls before the rollback call, and the accounts
+#: whose member role a new container assumes first (once each, and nothing else is added).
+HUB_PATHS = {
+    "hub-own-tags": (TAGS, ["333333333333"]),
+    "hub-monitoring-lookup": (LOOKUP, ["222222222222", "333333333333"]),
+    # The link is in the event; the groups linked by prefix are read in the alarm's (monitoring) account.
+    "hub-monitoring-tags": (TAGS, ["222222222222", "333333333333"]),
+}
+
+
+@pytest.mark.slow
+def test_a_warm_hub_makes_per_account_calls_and_a_new_container_adds_one_assume_role_per_account(
+    report: dict[str, Any],
+) -> None:
+    paths = report["figures"]["hub_paths"]
+    assert set(paths) == set(HUB_PATHS)
+    for key, (warm, accounts) in HUB_PATHS.items():
+        assert paths[key]["warm"] == warm, key
+        assert paths[key]["cold"] == {**warm, "sts:AssumeRole": len(accounts)}, key
+        assert sorted(paths[key]["assumed"]) == accounts, key
+    # Per-account mode measured in the same run, for the same kind of event
+    assert paths["hub-own-tags"]["baseline"] == TAGS
+    assert paths["hub-monitoring-lookup"]["baseline"] == LOOKUP
+    met = {row["measure"]: row["met"] for row in report["rows"] if row["section"] == "10. Hub mode"}
+    assert len(met) == 6
+    assert all(met.values()), met
