@@ -6,7 +6,7 @@ import os
 
 from aws_cdk import App, Aws, CfnRule, CfnRuleAssertion, Environment, Fn, Stack, Tags
 
-from infra.config import REGIONS, SUPPORTED_REGIONS, Settings, check_region
+from infra.config import REGIONS, STACK_SET_REGION, SUPPORTED_REGIONS, ConfigError, Settings, check_region
 from infra.stack import AutoRollbackStack
 
 #: The CloudFormation stack name, the same in every region. Stack names are unique
@@ -44,23 +44,46 @@ def build_app(app: App) -> list[AutoRollbackStack]:
     profile_region = os.environ.get("CDK_DEFAULT_REGION")
     if not settings.regions and profile_region:
         check_region(profile_region, f"{REGIONS} is empty, so the stack goes to the AWS profile's region")
+    if settings.hub and not settings.regions and settings.stack_set_region not in (None, profile_region):
+        raise ConfigError(
+            f"{STACK_SET_REGION} is {settings.stack_set_region!r}, but {REGIONS} is empty, so the only hub stack goes "
+            f"to the AWS profile's region ({profile_region or 'none set'}), which must then hold the StackSet: "
+            f"list the regions, or set {STACK_SET_REGION} to the profile's region or null"
+        )
     targets: list[str | None] = list(settings.regions) or [None]
+    # One StackSet covers every listed region: it lives in the stack of stackSetRegion (of the only
+    # stack when there is one), never in "the first listed", which reordering would move.
+    home = settings.stack_set_home
     stacks = []
-    for index, region in enumerate(targets):
+    for region in targets:
         stack = AutoRollbackStack(
             app,
             construct_id(region),
             stack_name=STACK_NAME,
             settings=settings,
-            # One StackSet covers every listed region: it lives in the first region's stack.
-            hosts_stack_set=settings.hub and index == 0,
+            # region None: the only stack, in the profile's region (stackSetRegion, if set, checked above).
+            hosts_stack_set=settings.hub and (region is None or region == home),
             env=Environment(account=account, region=region or profile_region),
             description=HUB_DESCRIPTION if settings.hub else DESCRIPTION,
         )
         _refuse_unsupported_regions(stack)
         stacks.append(stack)
+    _deploy_buses_before_spokes(stacks)
     Tags.of(app).add("project", "auto-rollback")
     return stacks
+
+
+def _deploy_buses_before_spokes(stacks: list[AutoRollbackStack]) -> None:
+    """The StackSet's stack is deployed last, so every region's hub bus exists before a spoke forwards to it.
+
+    A spoke created first would forward its account's events to a bus that does not exist
+    yet: they would fail to be delivered and wait in the spoke's dead-letter queue.
+    """
+    hosts = [stack for stack in stacks if stack.spoke_stack_set is not None]
+    for host in hosts:
+        for other in stacks:
+            if other is not host:
+                host.add_dependency(other, "every region's hub bus exists before the StackSet creates spokes")
 
 
 def _refuse_unsupported_regions(stack: Stack) -> None:

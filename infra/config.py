@@ -43,8 +43,16 @@ ORGANIZATIONAL_UNIT_IDS = "organizationalUnitIds"
 MEMBER_ACCOUNTS = "memberAccounts"
 ALARM_ACCOUNTS = "alarmAccounts"
 STACK_SET_CALL_AS = "stackSetCallAs"
+STACK_SET_REGION = "stackSetRegion"
 #: Options that only mean something in hub mode; account mode refuses them unless left at their default.
-HUB_ONLY_KEYS = (ORGANIZATION_ID, ORGANIZATIONAL_UNIT_IDS, MEMBER_ACCOUNTS, ALARM_ACCOUNTS, STACK_SET_CALL_AS)
+HUB_ONLY_KEYS = (
+    ORGANIZATION_ID,
+    ORGANIZATIONAL_UNIT_IDS,
+    MEMBER_ACCOUNTS,
+    ALARM_ACCOUNTS,
+    STACK_SET_CALL_AS,
+    STACK_SET_REGION,
+)
 
 OPTION_KEYS = (
     DRY_RUN,
@@ -171,10 +179,20 @@ class Settings:
     alarm_accounts: tuple[str, ...] = ()
     #: Hub mode: who creates the StackSet: a delegated administrator, or the management account itself.
     stack_set_call_as: StackSetCallAs = "DELEGATED_ADMIN"
+    #: Hub mode: the region whose hub stack holds the one StackSet. Chosen explicitly with several
+    #: regions, because the StackSet and every spoke go with that stack (docs/DEPLOY.md, section 11).
+    stack_set_region: str | None = None
 
     @property
     def hub(self) -> bool:
         return self.mode == "hub"
+
+    @property
+    def stack_set_home(self) -> str | None:
+        """The region of the stack that holds the StackSet; None: the only stack's own (the profile's) region."""
+        if self.stack_set_region:
+            return self.stack_set_region
+        return self.regions[0] if len(self.regions) == 1 else None
 
     @property
     def alarm_states(self) -> tuple[str, ...]:
@@ -236,6 +254,7 @@ class Settings:
                 STACK_SET_CALL_AS,
                 ("DELEGATED_ADMIN", "SELF"),
             ),
+            stack_set_region=_optional_region(values.get(STACK_SET_REGION), STACK_SET_REGION),
         )
         _check_one_chat_configuration(settings)
         _check_mode(settings)
@@ -254,6 +273,7 @@ def _check_mode(settings: Settings) -> None:
                 (MEMBER_ACCOUNTS, settings.member_accounts, defaults.member_accounts),
                 (ALARM_ACCOUNTS, settings.alarm_accounts, defaults.alarm_accounts),
                 (STACK_SET_CALL_AS, settings.stack_set_call_as, defaults.stack_set_call_as),
+                (STACK_SET_REGION, settings.stack_set_region, defaults.stack_set_region),
             )
             if value != default
         ]
@@ -277,6 +297,7 @@ def _check_mode(settings: Settings) -> None:
             f'{MODE} "hub" needs {" and ".join(missing)}: the organization whose accounts the hub serves '
             "(o-...) and the OUs (ou-...) or root (r-...) whose accounts get a spoke"
         )
+    _check_stack_set_region(settings)
     if settings.member_accounts:
         # A monitoring account's alarm reaches the hub as an event of that account: refused
         # (account-not-served) unless the allow-list names it too.
@@ -286,6 +307,28 @@ def _check_mode(settings: Settings) -> None:
                 f"{ALARM_ACCOUNTS} lists {', '.join(unserved)}, which {MEMBER_ACCOUNTS} does not: the function "
                 f"would refuse that account's alarms. Add it to {MEMBER_ACCOUNTS}, or leave {MEMBER_ACCOUNTS} empty"
             )
+
+
+def _check_stack_set_region(settings: Settings) -> None:
+    """The StackSet's region must be named when there is a choice, and be one of the deployment's.
+
+    The StackSet belongs to one region's hub stack: were that simply the first listed,
+    adding a region in front would create a second StackSet (whose instances clash with
+    the first's on the member roles' names) and dropping the first would delete the
+    StackSet, and with it every spoke.
+    """
+    listed = ", ".join(settings.regions)
+    if settings.stack_set_region is None and len(settings.regions) > 1:
+        raise ConfigError(
+            f'{MODE} "hub" with {len(settings.regions)} {REGIONS} needs {STACK_SET_REGION}: the region, one of '
+            f"{listed}, whose hub stack holds the one StackSet of every spoke. Choose it once and keep it: "
+            "changing it, or destroying that region's stack, deletes the StackSet and every spoke"
+        )
+    if settings.stack_set_region is not None and settings.regions and settings.stack_set_region not in settings.regions:
+        raise ConfigError(
+            f"{STACK_SET_REGION} {settings.stack_set_region!r} is not one of {REGIONS} ({listed}): the StackSet "
+            "lives in one of the deployment's hub stacks"
+        )
 
 
 def _check_one_chat_configuration(settings: Settings) -> None:
@@ -430,6 +473,14 @@ def _regions(value: Any) -> tuple[str, ...]:
     if len(set(regions)) != len(regions):
         raise ConfigError(f"{REGIONS} lists a region twice: {regions}")
     return tuple(regions)
+
+
+def _optional_region(value: Any, key: str) -> str | None:
+    if value is None or (isinstance(value, str) and value.lower() in ("", "none", "null")):
+        return None
+    if not isinstance(value, str) or not _REGION.match(value):
+        raise ConfigError(f"{key} must be a region name such as eu-west-1, or null; got {_shown(value)}")
+    return check_region(value, key)
 
 
 def _organization_id(value: Any) -> str | None:

@@ -1,4 +1,8 @@
-"""The failed-events queue: the one place where an event nobody handled ends up."""
+"""The failed-events queue: where an event the function's rules or the function could not handle ends up.
+
+In hub mode, an event a spoke could not forward to the hub never reaches it: it waits in
+that member account's own queue (infra/spoke.py, docs/DEPLOY.md section 11).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,8 @@ from constructs import Construct
 class FailedEvents(Construct):
     """An encrypted, SSL-only SQS queue that keeps undeliverable events 14 days.
 
-    Two producers share it so that an operator has a single queue to watch and
-    replay from: EventBridge (its targets' dead-letter queue, for events it could
+    Two producers share it so that an operator has a single queue per deployment to
+    watch and replay from: EventBridge (its targets' dead-letter queue, for events it could
     not hand to Lambda) and Lambda (the asynchronous on-failure destination, for
     events the function failed on after its retries). Their messages differ in
     shape: EventBridge sends the original event with ``ERROR_CODE`` message

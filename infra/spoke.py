@@ -1,11 +1,12 @@
 """The spoke: what a StackSet puts in every member account and region in hub mode.
 
-Two things, and no code: the role the hub function assumes to read and act in the
-account (with exactly the account-mode function's data-plane rights), and the rules
+Three things, and no code: the role the hub function assumes to read and act in the
+account (with exactly the account-mode function's data-plane rights), the rules
 that forward the account's alarm and instance-refresh events to the hub's bus in the
-same region. The template is synthesized from its own CDK app, with a synthesizer
-that refuses assets and adds no bootstrap parameter or rule, since member accounts
-are not CDK-bootstrapped; cdk-nag checks it like the hub.
+same region, and the queue where the events they could not deliver wait. The
+template is synthesized from its own CDK app, with a synthesizer that refuses assets
+and adds no bootstrap parameter or rule, since member accounts are not
+CDK-bootstrapped; cdk-nag checks it like the hub.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from aws_cdk import Acknowledgment, Aws, CfnParameter, Stack, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from auto_rollback.accounts import HUB_BUS_NAME, hub_role_name, member_role_name
 from infra.config import ConfigError, Settings
+from infra.failed_events import FailedEvents
 from infra.function import data_plane_statements, data_plane_wildcard_reasons
 from infra.triggers import (
     REFRESH_RULE_DESCRIPTION,
@@ -40,6 +43,9 @@ DESCRIPTION = (
     "auto-rollback spoke: forwards alarm and instance-refresh events to the hub's bus, "
     "and lets the hub function read groups and alarms and roll back opted-in groups"
 )
+#: The queue of each member account and region where events its rules could not deliver wait. A fixed
+#: name (one spoke per account and region) so that an operator finds it without the stack's name.
+DEAD_LETTER_QUEUE_NAME = "auto-rollback-spoke-dead-letters"
 #: CloudFormation's limit on a StackSet's TemplateBody (CreateStackSet, TemplateBody: 51,200 bytes);
 #: a larger template would have to be uploaded to S3, which member accounts' StackSets cannot rely on.
 TEMPLATE_BODY_MAX_BYTES = 51_200
@@ -68,7 +74,28 @@ class SpokeStack(Stack):
             description="The account of the auto-rollback hub (its function and its bus)",
         ).value_as_string
         self.member_role = self._member_role(settings, hub_account, settings.organization_id)
-        self.forwarder_role, self.rules = self._forwarding(settings, hub_account)
+        self.dead_letters = self._dead_letters()
+        self.forwarder_role, self.rules = self._forwarding(settings, hub_account, self.dead_letters)
+
+    def _dead_letters(self) -> sqs.Queue:
+        # Like the hub's failed-events queue: SQS-managed keys (EventBridge writes with no key
+        # policy to keep in step), HTTPS only, SQS's longest retention to notice and replay.
+        queue = sqs.Queue(
+            self,
+            "DeadLetters",
+            queue_name=DEAD_LETTER_QUEUE_NAME,
+            retention_period=FailedEvents.RETENTION,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        Validations.of(queue).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-SQS3",
+                reason="This queue is itself the dead-letter queue of the spoke's rule targets; a dead-letter "
+                "queue for it would only move the same undelivered events one step further away.",
+            )
+        )
+        return queue
 
     def _member_role(self, settings: Settings, hub_account: str, organization_id: str) -> iam.Role:
         # The hub account's root as principal, narrowed to the hub role's ARN by condition:
@@ -107,7 +134,9 @@ class SpokeStack(Stack):
             )
         return role
 
-    def _forwarding(self, settings: Settings, hub_account: str) -> tuple[iam.Role, list[events.Rule]]:
+    def _forwarding(
+        self, settings: Settings, hub_account: str, dead_letters: sqs.IQueue
+    ) -> tuple[iam.Role, list[events.Rule]]:
         hub_bus = events.EventBus.from_event_bus_arn(
             self, "HubBus", f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{hub_account}:event-bus/{HUB_BUS_NAME}"
         )
@@ -125,7 +154,10 @@ class SpokeStack(Stack):
             ("InstanceRefresh", REFRESH_RULE_DESCRIPTION, refresh_pattern()),
         ):
             rule = events.Rule(self, construct_id, description=f"{description} hub", event_pattern=pattern)
-            rule.add_target(targets.EventBus(hub_bus, role=forwarder))
+            # An event the hub's bus refuses, or that outlives the retries, goes to the queue instead
+            # of being dropped; CDK's target adds the queue policy statement: events.amazonaws.com
+            # may SendMessage only for this rule (aws:SourceArn).
+            rule.add_target(targets.EventBus(hub_bus, role=forwarder, dead_letter_queue=dead_letters))
             # The hub's own rules give up on an event after the same hour (infra/triggers.py):
             # EventBridge's default, a day of retries, would deliver an alarm long after it mattered.
             cfn_rule = rule.node.default_child

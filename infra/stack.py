@@ -16,7 +16,7 @@ from infra.hub import HubBus
 from infra.idempotency import IdempotencyStore
 from infra.monitoring import Monitoring
 from infra.notifications import Notifications
-from infra.stackset import SpokeStackSet
+from infra.stackset import STACK_SET_NAME, SpokeStackSet
 from infra.triggers import Triggers
 
 
@@ -99,3 +99,9 @@ class AutoRollbackStack(Stack):
         CfnOutput(self, "IdempotencyTableName", value=self.idempotency.table.table_name)
         CfnOutput(self, "LogGroupName", value=self.function.log_group.log_group_name)
         CfnOutput(self, "DashboardUrl", value=self.dashboard.url)
+        if self.hub_bus is not None:
+            # What a spoke forwards to, and what to check a member account's rules against.
+            CfnOutput(self, "HubBusArn", value=self.hub_bus.bus.event_bus_arn)
+        if self.spoke_stack_set is not None:
+            # For list-stack-instances and the console: the only stack of the deployment that holds it.
+            CfnOutput(self, "StackSetName", value=STACK_SET_NAME)

@@ -29,7 +29,8 @@ class SpokeStackSet(Construct):
 
     Auto-deployment adds the spoke to every account that joins one of the OUs and deletes
     it (RetainStacksOnAccountRemoval false) from every account that leaves them, so the
-    hub's coverage follows the organization without a deploy.
+    hub's coverage follows the organization without a deploy. With ``memberAccounts``
+    set, only those accounts of the OUs get a spoke (:func:`deployment_targets`).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, regions: Sequence[str]) -> None:
@@ -60,11 +61,26 @@ class SpokeStackSet(Construct):
             ],
             stack_instances_group=[
                 cloudformation.CfnStackSet.StackInstancesProperty(
-                    deployment_targets=cloudformation.CfnStackSet.DeploymentTargetsProperty(
-                        organizational_unit_ids=list(settings.organizational_unit_ids)
-                    ),
-                    regions=list(regions),
+                    deployment_targets=deployment_targets(settings), regions=list(regions)
                 )
             ],
             template_body=template_body(spoke_template(settings)),
         )
+
+
+def deployment_targets(settings: Settings) -> cloudformation.CfnStackSet.DeploymentTargetsProperty:
+    """The OUs' accounts; with ``memberAccounts``, only those of them (the allow-list limits spokes too).
+
+    Service-managed StackSets must name OUs; with ``Accounts`` as well, CloudFormation needs
+    ``AccountFilterType``, and a StackSet created as a resource refuses ``UNION`` (the
+    default). ``INTERSECTION`` deploys to the listed accounts that are in the OUs: a listed
+    account outside them, or the management account, gets no spoke.
+    """
+    units = list(settings.organizational_unit_ids)
+    if not settings.member_accounts:
+        return cloudformation.CfnStackSet.DeploymentTargetsProperty(organizational_unit_ids=units)
+    return cloudformation.CfnStackSet.DeploymentTargetsProperty(
+        organizational_unit_ids=units,
+        accounts=list(settings.member_accounts),
+        account_filter_type="INTERSECTION",
+    )

@@ -149,7 +149,7 @@ def summarise(template: dict[str, Any]) -> list[tuple[str, str]]:
     rights: tuple[dict[str, Any], dict[str, Any]] | None = (
         _member_role(template) if hub else (template, {"Ref": props["Role"]["Fn::GetAtt"][0]})
     )
-    elsewhere = "in each member account's role (the spoke, deployed by the first region's StackSet)"
+    elsewhere = "in each member account's role (the spoke, deployed by the StackSet of the stackSetRegion stack)"
     member = "in each member account's role: " if hub else ""
     figures = [
         ("Runtime", f"{props['Runtime']} on {props['Architectures'][0]}"),

@@ -135,17 +135,25 @@ class _Resolver:
                 raise SpokeTemplateError(f"parameter {name} has no value here (only HubAccountId is given)")
             self.values.setdefault(name, str(parameter.get("Default")))
         self.role_names: dict[str, str] = {}  # logical id -> created role name
+        self.queues: dict[str, tuple[str, str]] = {}  # logical id -> created queue's (URL, ARN)
+        self.rule_arns: dict[str, str] = {}  # logical id -> created rule's ARN
 
     def ref(self, name: str) -> str:
         if name in self.values:
             return self.values[name]
         if name in self.role_names:
             return self.role_names[name]  # Ref of an AWS::IAM::Role is its name
-        raise SpokeTemplateError(f"Ref {name} is neither a parameter nor a role created before it")
+        if name in self.queues:
+            return self.queues[name][0]  # Ref of an AWS::SQS::Queue is its URL
+        raise SpokeTemplateError(f"Ref {name} is neither a parameter nor a role or queue created before it")
 
     def attribute(self, logical_id: str, attribute: str) -> str:
         if logical_id in self.role_names and attribute == "Arn":
             return f"arn:aws:iam::{self.values['AWS::AccountId']}:role/{self.role_names[logical_id]}"
+        if logical_id in self.queues and attribute == "Arn":
+            return self.queues[logical_id][1]
+        if logical_id in self.rule_arns and attribute == "Arn":
+            return self.rule_arns[logical_id]
         raise SpokeTemplateError(f"Fn::GetAtt {logical_id}.{attribute} is not resolved here")
 
     def resolve(self, value: Any) -> Any:
@@ -195,8 +203,8 @@ def _of_type(template: Mapping[str, Any], kind: str) -> list[tuple[str, Mapping[
 
 
 def deploy_spoke(template: Mapping[str, Any], account: str, *, hub_account: str = HUB, region: str = REGION) -> None:
-    """Create in ``account`` the roles, policies and rules of a synthesized spoke template, as a StackSet would."""
-    supported = {"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Events::Rule"}
+    """Create in ``account`` the roles, policies, queues and rules of a synthesized spoke template, as StackSets do."""
+    supported = {"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Events::Rule", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy"}
     for logical_id, resource in template.get("Resources", {}).items():
         if resource["Type"] not in supported | _IGNORED_TYPES:
             raise SpokeTemplateError(f"resource {logical_id} of type {resource['Type']} is not deployed by this helper")
@@ -220,19 +228,46 @@ def deploy_spoke(template: Mapping[str, Any], account: str, *, hub_account: str 
         document = json.dumps(resolver.resolve(properties["PolicyDocument"]))
         for role in resolver.resolve(properties.get("Roles", [])):
             iam.put_role_policy(RoleName=role, PolicyName=logical_id, PolicyDocument=document)
+    sqs = client("sqs", account, region)
+    for logical_id, properties in _of_type(template, "AWS::SQS::Queue"):
+        name = str(resolver.resolve(properties.get("QueueName", logical_id)))
+        url: str = sqs.create_queue(QueueName=name, Attributes=_queue_attributes(properties))["QueueUrl"]
+        queue_arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        resolver.queues[logical_id] = (url, queue_arn)
     events = client("events", account, region)
     for logical_id, properties in _of_type(template, "AWS::Events::Rule"):
         name = str(resolver.resolve(properties.get("Name", logical_id)))
         bus = resolver.resolve(properties.get("EventBusName", "default"))
-        events.put_rule(
+        resolver.rule_arns[logical_id] = events.put_rule(
             Name=name,
             EventBusName=bus,
             EventPattern=json.dumps(resolver.resolve(properties["EventPattern"])),
             State=properties.get("State", "ENABLED"),
-        )
+        )["RuleArn"]
         targets = [_target(resolver.resolve(target)) for target in properties.get("Targets", [])]
         if targets:
             events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+    # After the rules: a queue policy names them (aws:SourceArn), as CloudFormation orders it by its GetAtts.
+    for _, properties in _of_type(template, "AWS::SQS::QueuePolicy"):
+        document = json.dumps(resolver.resolve(properties["PolicyDocument"]))
+        for url in resolver.resolve(properties["Queues"]):
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": document})
+
+
+#: AWS::SQS::Queue properties that are queue attributes of the same name (CreateQueue, Attributes).
+_QUEUE_ATTRIBUTES = ("MessageRetentionPeriod", "SqsManagedSseEnabled", "VisibilityTimeout")
+
+
+def _queue_attributes(properties: Mapping[str, Any]) -> dict[str, str]:
+    unsupported = set(properties) - {"QueueName", "Tags", *_QUEUE_ATTRIBUTES}
+    if unsupported:
+        raise SpokeTemplateError(f"queue properties {sorted(unsupported)} are not deployed by this helper")
+    # CloudFormation writes booleans and numbers; SQS attributes are strings ("true", "1209600").
+    return {
+        key: str(properties[key]).lower() if isinstance(properties[key], bool) else str(properties[key])
+        for key in _QUEUE_ATTRIBUTES
+        if key in properties
+    }
 
 
 def _target(resolved: Mapping[str, Any]) -> dict[str, Any]:

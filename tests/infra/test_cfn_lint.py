@@ -13,6 +13,7 @@ from infra.config import Settings
 from infra.spoke import spoke_template
 
 HUB_CONTEXT = {
+    "stackSetRegion": "eu-west-1",
     "mode": "hub",
     "organizationId": "o-a1b2c3d4e5",
     "organizationalUnitIds": ["ou-ab12-cd34ef56"],

@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 
 from devkit.aws.aws_server import patched_environ
-from devkit.template.synth import REPO_ROOT, cdk_json_context, synth_template
+from devkit.template.synth import REPO_ROOT, build, cdk_json_context, synth_template
 from infra.config import (
     OPTION_KEYS,
     SUPPORTED_REGIONS,
@@ -402,6 +402,20 @@ def test_hub_mode_reads_its_organization_and_accounts() -> None:
             "alarmAccounts lists 222222222222, which memberAccounts does not",
         ),
         ({**HUB, "stackSetCallAs": "ADMIN"}, "stackSetCallAs must be one of DELEGATED_ADMIN, SELF"),
+        (
+            {**HUB, "regions": ["eu-west-1", "us-east-1"]},
+            'mode "hub" with 2 regions needs stackSetRegion: the region, one of eu-west-1, us-east-1,',
+        ),
+        (
+            {**HUB, "regions": ["eu-west-1", "us-east-1"], "stackSetRegion": "eu-central-1"},
+            "stackSetRegion 'eu-central-1' is not one of regions (eu-west-1, us-east-1)",
+        ),
+        (
+            {**HUB, "regions": ["eu-west-1"], "stackSetRegion": "us-east-1"},
+            "stackSetRegion 'us-east-1' is not one of regions (eu-west-1)",
+        ),
+        ({**HUB, "stackSetRegion": "Europe"}, "stackSetRegion must be a region name such as eu-west-1, or null"),
+        ({**HUB, "stackSetRegion": "ap-southeast-6"}, "stackSetRegion: 'ap-southeast-6' is not a region where"),
         ({"mode": "organization"}, "mode must be one of account, hub"),
         ({"mode": None}, "mode must be one of account, hub; got null"),
     ],
@@ -424,6 +438,7 @@ def test_hub_mode_mistakes_stop_the_synth(raw: dict[str, Any], message: str) -> 
         ),
         ({"organizationalUnitIds": ["r-ab12"]}, "organizationalUnitIds applies"),
         ({"stackSetCallAs": "SELF"}, "stackSetCallAs applies"),
+        ({"stackSetRegion": "eu-west-1"}, "stackSetRegion applies"),
     ],
 )
 def test_hub_options_in_account_mode_stop_the_synth(raw: dict[str, Any], named: str) -> None:
@@ -439,7 +454,13 @@ def test_hub_options_in_account_mode_stop_the_synth(raw: dict[str, Any], named: 
 
 def test_hub_options_left_at_their_defaults_pass_in_account_mode() -> None:
     # Given account mode with the hub options as cdk.json ships them
-    raw = {"organizationId": None, "organizationalUnitIds": [], "memberAccounts": [], "alarmAccounts": []}
+    raw = {
+        "organizationId": None,
+        "organizationalUnitIds": [],
+        "memberAccounts": [],
+        "alarmAccounts": [],
+        "stackSetRegion": None,
+    }
 
     # When the options are read
     # Then nothing is refused
@@ -458,3 +479,54 @@ def test_a_hub_in_several_regions_still_refuses_a_chat_channel() -> None:
     # Then the chat rule holds as in account mode
     with pytest.raises(ConfigError, match="chatSlack cannot be used with 2 regions"):
         Settings.from_mapping(raw)
+
+
+def test_the_stack_set_region_warns_that_changing_it_removes_every_spoke() -> None:
+    # Given a hub of two regions and no stackSetRegion
+    # When the options are read
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_mapping({**HUB, "regions": ["eu-west-1", "us-east-1"]})
+
+    # Then the message says what is at stake in the choice
+    assert "changing it, or destroying that region's stack, deletes the StackSet and every spoke" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("regions", "named", "home"),
+    [
+        (["eu-west-1", "us-east-1"], "us-east-1", "us-east-1"),
+        (["eu-west-1"], None, "eu-west-1"),
+        (["eu-west-1"], "eu-west-1", "eu-west-1"),
+        ([], None, None),
+        ([], "none", None),
+    ],
+    ids=["named-of-two", "the-only-listed", "the-only-listed-named", "profile-region", "profile-region-none"],
+)
+def test_the_stack_set_region_is_the_named_one_or_the_only_one(
+    regions: list[str], named: str | None, home: str | None
+) -> None:
+    # Given a hub's regions and stackSetRegion (none: the profile's region, known only to the app)
+    # When the options are read
+    settings = Settings.from_mapping({**HUB, "regions": regions, "stackSetRegion": named})
+
+    # Then the StackSet's region is the named one, else the only one listed
+    assert settings.stack_set_home == home
+
+
+def test_a_stack_set_region_other_than_the_profiles_stops_the_synth_when_no_region_is_listed(tmp_path: Path) -> None:
+    # Given a hub with no regions listed (one stack, in the profile's us-east-1) and stackSetRegion eu-west-1
+    # When the app is built
+    # Then synth stops: the only hub stack cannot hold a StackSet said to be in another region
+    with pytest.raises(ConfigError, match=re.escape("stackSetRegion is 'eu-west-1', but regions is empty")):
+        build(tmp_path, {**HUB, "regions": [], "stackSetRegion": "eu-west-1"}, environment={"region": "us-east-1"})
+
+
+def test_the_profiles_region_may_be_named_as_the_stack_set_region(tmp_path: Path) -> None:
+    # Given a hub with no regions listed, the profile in eu-west-1, and stackSetRegion eu-west-1
+    # When the app is built
+    _, (stack,) = build(
+        tmp_path, {**HUB, "regions": [], "stackSetRegion": "eu-west-1"}, environment={"region": "eu-west-1"}
+    )
+
+    # Then its only stack holds the StackSet
+    assert stack.spoke_stack_set is not None

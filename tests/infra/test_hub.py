@@ -14,19 +14,28 @@ from devkit.template.synth import ACCOUNT, build
 from infra.config import Settings
 from infra.function import HANDLER
 from infra.spoke import spoke_template, template_body
-from infra.stackset import FAILURE_TOLERANCE_PERCENTAGE, MAX_CONCURRENT_PERCENTAGE
+from infra.stackset import FAILURE_TOLERANCE_PERCENTAGE, MAX_CONCURRENT_PERCENTAGE, STACK_SET_NAME
 
 ORGANIZATION = "o-a1b2c3d4e5"
 UNITS = ["ou-ab12-cd34ef56", "r-ab12"]
 REGIONS = ["eu-west-1", "us-east-1"]
+MEMBERS = ["222222222222", "333333333333", "444444444444"]
 HUB_CONTEXT: dict[str, Any] = {
     "mode": "hub",
     "organizationId": ORGANIZATION,
     "organizationalUnitIds": UNITS,
     "regions": REGIONS,
-    "memberAccounts": ["222222222222", "333333333333", "444444444444"],
+    "stackSetRegion": "eu-west-1",
+    "memberAccounts": MEMBERS,
     "alarmAccounts": ["222222222222"],
 }
+
+
+def _synth(tmp_path: Path, **overrides: Any) -> dict[str, dict[str, Any]]:
+    """The hub's template of each region, by region, with ``overrides`` of HUB_CONTEXT."""
+    app, stacks = build(tmp_path, {**HUB_CONTEXT, **overrides})
+    assembly = app.synth()
+    return {str(stack.region): assembly.get_stack_artifact(stack.artifact_id).template for stack in stacks}
 
 
 @pytest.fixture(scope="module")
@@ -142,15 +151,64 @@ def test_the_function_knows_it_is_a_hub(hub: dict[str, Any]) -> None:
     assert variables["ALARM_ACCOUNTS"] == "222222222222"
 
 
-def test_one_stack_set_in_the_first_listed_region_only(hub_templates: dict[str, dict[str, Any]]) -> None:
-    # Given the hub's stacks of both listed regions
-    # When their StackSets are counted
-    counts = {
-        region: len(_resources(template, "AWS::CloudFormation::StackSet")) for region, template in hub_templates.items()
+def _stack_set_counts(templates: dict[str, dict[str, Any]]) -> dict[str, int]:
+    return {
+        region: len(_resources(template, "AWS::CloudFormation::StackSet")) for region, template in templates.items()
     }
 
-    # Then the first listed region holds the only one
-    assert counts == {"eu-west-1": 1, "us-east-1": 0}
+
+def test_one_stack_set_in_the_stack_set_region_only(hub_templates: dict[str, dict[str, Any]]) -> None:
+    # Given the hub's stacks of both listed regions, stackSetRegion eu-west-1
+    # When their StackSets are counted
+    # Then the stackSetRegion's stack holds the only one
+    assert _stack_set_counts(hub_templates) == {"eu-west-1": 1, "us-east-1": 0}
+
+
+@pytest.mark.parametrize(
+    "regions",
+    [["us-east-1", "eu-west-1"], ["ap-southeast-2", "eu-west-1", "us-east-1"], ["eu-west-1"]],
+    ids=["reordered", "one-added-in-front", "the-others-dropped"],
+)
+def test_the_stack_set_stays_where_it_is_when_the_regions_are_reordered(tmp_path: Path, regions: list[str]) -> None:
+    # Given the same stackSetRegion with the regions reordered, one added in front, or the first one dropped
+    # When the hub is synthesized
+    templates = _synth(tmp_path, regions=regions)
+
+    # Then the StackSet is still in eu-west-1's stack only: no second StackSet, and the first is not deleted
+    assert _stack_set_counts(templates) == {region: int(region == "eu-west-1") for region in regions}
+
+
+def test_the_stack_set_goes_to_the_only_region_without_being_named(tmp_path: Path) -> None:
+    # Given a hub of one listed region and no stackSetRegion
+    templates = _synth(tmp_path, regions=["ap-northeast-1"], stackSetRegion=None)
+
+    # When its StackSets are counted
+    # Then that region's stack holds it, for that region
+    assert _stack_set_counts(templates) == {"ap-northeast-1": 1}
+    (stack_set,) = _resources(templates["ap-northeast-1"], "AWS::CloudFormation::StackSet").values()
+    assert stack_set["Properties"]["StackInstancesGroup"][0]["Regions"] == ["ap-northeast-1"]
+
+
+def test_the_stack_set_stack_is_deployed_after_every_other_regions_hub(tmp_path: Path) -> None:
+    # Given a hub of three regions, the StackSet in the middle one
+    app, stacks = build(tmp_path, {**HUB_CONTEXT, "regions": ["us-east-1", "eu-west-1", "ap-southeast-2"]})
+
+    # When the cloud assembly (what cdk deploy orders the stacks by) is read
+    assembly = app.synth()
+    stack_ids = {stack.artifact_id for stack in stacks}
+    dependencies = {
+        str(stack.region): sorted(
+            str(dependency.id)
+            for dependency in assembly.get_stack_artifact(stack.artifact_id).dependencies
+            if dependency.id in stack_ids  # not the stack's own assets
+        )
+        for stack in stacks
+    }
+
+    # Then the StackSet's stack depends on both other hub stacks, so their buses exist before any spoke
+    # forwards to them, and nothing depends on it
+    assert dependencies["eu-west-1"] == ["AutoRollback-ap-southeast-2", "AutoRollback-us-east-1"]
+    assert dependencies["us-east-1"] == [] and dependencies["ap-southeast-2"] == []
 
 
 def test_the_stack_set_deploys_the_spoke_to_every_account_of_the_ous_in_every_region(hub: dict[str, Any]) -> None:
@@ -165,7 +223,14 @@ def test_the_stack_set_deploys_the_spoke_to_every_account_of_the_ous_in_every_re
     assert properties["CallAs"] == "DELEGATED_ADMIN"
     assert properties["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": False}
     assert properties["StackInstancesGroup"] == [
-        {"DeploymentTargets": {"OrganizationalUnitIds": UNITS}, "Regions": REGIONS}
+        {
+            "DeploymentTargets": {
+                "OrganizationalUnitIds": UNITS,
+                "Accounts": MEMBERS,
+                "AccountFilterType": "INTERSECTION",
+            },
+            "Regions": REGIONS,
+        }
     ]
     assert properties["Capabilities"] == ["CAPABILITY_NAMED_IAM"]
     assert properties["OperationPreferences"] == {
@@ -179,9 +244,21 @@ def test_the_stack_set_deploys_the_spoke_to_every_account_of_the_ous_in_every_re
     assert body == template_body(spoke_template(Settings.from_mapping(HUB_CONTEXT)))
 
 
+def test_without_member_accounts_every_account_of_the_ous_gets_a_spoke(tmp_path: Path) -> None:
+    # Given a hub that serves every account of the organization (no memberAccounts, hence no alarmAccounts)
+    templates = _synth(tmp_path, memberAccounts=[], alarmAccounts=[])
+
+    # When its StackSet's deployment targets are read
+    (stack_set,) = _resources(templates["eu-west-1"], "AWS::CloudFormation::StackSet").values()
+    (group,) = stack_set["Properties"]["StackInstancesGroup"]
+
+    # Then they are the OUs, with no account filter
+    assert group["DeploymentTargets"] == {"OrganizationalUnitIds": UNITS}
+
+
 def test_the_management_account_may_create_the_stack_set_itself(tmp_path: Path) -> None:
     # Given a hub deployed from the management account (stackSetCallAs = SELF), in the profile's region
-    app, (stack,) = build(tmp_path, {**HUB_CONTEXT, "regions": [], "stackSetCallAs": "SELF"})
+    app, (stack,) = build(tmp_path, {**HUB_CONTEXT, "regions": [], "stackSetRegion": None, "stackSetCallAs": "SELF"})
 
     # When the StackSet is read
     template = app.synth().get_stack_artifact(stack.artifact_id).template
@@ -192,14 +269,31 @@ def test_the_management_account_may_create_the_stack_set_itself(tmp_path: Path) 
     assert stack_set["Properties"]["StackInstancesGroup"][0]["Regions"] == ["us-east-1"]
 
 
+def test_each_hub_stack_gives_its_bus_and_the_stack_set_stack_its_stack_set(
+    hub_templates: dict[str, dict[str, Any]],
+) -> None:
+    # Given the hub stacks of both regions
+    # When their outputs are read
+    outputs = {region: template["Outputs"] for region, template in hub_templates.items()}
+
+    # Then each gives the ARN of its own bus, and only the StackSet's stack gives the StackSet's name
+    for region, template in hub_templates.items():
+        ((bus_id, _),) = _resources(template, "AWS::Events::EventBus").items()
+        assert outputs[region]["HubBusArn"]["Value"] == {"Fn::GetAtt": [bus_id, "Arn"]}
+    (stack_set,) = _resources(hub_templates["eu-west-1"], "AWS::CloudFormation::StackSet").values()
+    assert outputs["eu-west-1"]["StackSetName"]["Value"] == STACK_SET_NAME == stack_set["Properties"]["StackSetName"]
+    assert "StackSetName" not in outputs["us-east-1"]
+
+
 def test_account_mode_has_none_of_the_hub(template_json: dict[str, Any]) -> None:
     # Given the account-mode template (cdk.json as committed)
     # When hub resources and variables are looked for
     _, function = _function(template_json)
     types = {resource["Type"] for resource in template_json["Resources"].values()}
 
-    # Then there is no bus, no StackSet, no role name and no member variable
+    # Then there is no bus, no StackSet, no role name, no member variable and no hub output
     assert not types & {"AWS::Events::EventBus", "AWS::Events::EventBusPolicy", "AWS::CloudFormation::StackSet"}
+    assert not {"HubBusArn", "StackSetName"} & set(template_json["Outputs"])
     assert "MEMBER_ROLE_NAME" not in function["Properties"]["Environment"]["Variables"]
     assert all("RoleName" not in role["Properties"] for role in _resources(template_json, "AWS::IAM::Role").values())
 

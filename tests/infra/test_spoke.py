@@ -12,7 +12,13 @@ from devkit.template.policy import Statement, function_role_id, role_statements
 from devkit.template.synth import ACCOUNT, REGION
 from infra.config import ConfigError, Settings
 from infra.function import DATA_PLANE_SIDS, HANDLER
-from infra.spoke import TEMPLATE_BODY_MAX_BYTES, check_template_body, spoke_template, template_body
+from infra.spoke import (
+    DEAD_LETTER_QUEUE_NAME,
+    TEMPLATE_BODY_MAX_BYTES,
+    check_template_body,
+    spoke_template,
+    template_body,
+)
 
 ORGANIZATION = "o-a1b2c3d4e5"
 HUB_ACCOUNT = "123456789012"
@@ -66,6 +72,8 @@ def test_the_spoke_has_no_asset_and_no_bootstrap_parameter(spoke: dict[str, Any]
         "AWS::Events::Rule",
         "AWS::IAM::Policy",
         "AWS::IAM::Role",
+        "AWS::SQS::Queue",
+        "AWS::SQS::QueuePolicy",
     ]
 
 
@@ -157,6 +165,58 @@ def test_the_rules_forward_to_the_hub_bus_of_the_same_region_with_a_put_events_o
     assert {json.dumps(target["RetryPolicy"], sort_keys=True) for target in targets} == {
         json.dumps({"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10}, sort_keys=True)
     }
+
+
+def test_what_the_rules_cannot_deliver_waits_in_an_encrypted_queue_of_the_member_account(
+    spoke: dict[str, Any],
+) -> None:
+    # Given the spoke's rules and its only queue
+    ((queue_id, queue),) = _resources(spoke, "AWS::SQS::Queue").items()
+    rule_ids = sorted(_resources(spoke, "AWS::Events::Rule"))
+
+    # When the rules' targets and the queue are read
+    targets = [target for rule_id in rule_ids for target in spoke["Resources"][rule_id]["Properties"]["Targets"]]
+
+    # Then every target's dead-letter queue is that queue: an event the hub's bus refuses, or that
+    # outlives the retries, waits there instead of being dropped
+    assert len(targets) == 2
+    assert all(target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}} for target in targets)
+    # and the queue is found by its name, encrypted, and keeps messages 14 days (SQS's longest)
+    assert queue["Properties"]["QueueName"] == DEAD_LETTER_QUEUE_NAME
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_only_the_spokes_own_rules_may_send_to_its_queue_and_only_over_https(spoke: dict[str, Any]) -> None:
+    # Given the spoke's queue and its policy
+    ((queue_id, _),) = _resources(spoke, "AWS::SQS::Queue").items()
+    (policy,) = _resources(spoke, "AWS::SQS::QueuePolicy").values()
+    rule_ids = sorted(_resources(spoke, "AWS::Events::Rule"))
+
+    # When the policy's statements are read
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    allows = [statement for statement in statements if statement["Effect"] == "Allow"]
+    denies = [statement for statement in statements if statement["Effect"] == "Deny"]
+
+    # Then EventBridge may send messages to it, once per rule, only on behalf of that rule
+    assert policy["Properties"]["Queues"] == [{"Ref": queue_id}]
+    assert sorted(
+        (
+            statement["Principal"],
+            statement["Action"],
+            json.dumps(statement["Resource"]),
+            statement["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::GetAtt"][0],
+        )
+        for statement in allows
+    ) == [
+        ({"Service": "events.amazonaws.com"}, "sqs:SendMessage", json.dumps({"Fn::GetAtt": [queue_id, "Arn"]}), rule)
+        for rule in rule_ids
+    ]
+    assert all(set(statement["Condition"]) == {"ArnEquals"} for statement in allows)
+    # and every request that is not HTTPS is denied, whoever makes it
+    assert [(statement["Action"], statement["Condition"]) for statement in denies] == [
+        ("sqs:*", {"Bool": {"aws:SecureTransport": "false"}})
+    ]
 
 
 def test_the_rules_forward_what_the_hub_listens_for(
