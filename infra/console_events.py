@@ -47,6 +47,11 @@ EXAMPLES = {
 GROUP_ACTIONS = tuple(action.value for action in ManualAction)
 #: The group name the console events carry until the operator replaces it.
 PLACEHOLDER_GROUP = "REPLACE-WITH-YOUR-GROUP-NAME"
+#: Organization mode: the member account the events carry until the operator replaces it. Not twelve
+#: digits, so the function refuses an event sent unchanged, naming the field.
+PLACEHOLDER_ACCOUNT = "REPLACE-WITH-THE-MEMBER-ACCOUNT-ID"
+#: An invoke's ``account`` (the function's events.py refuses anything else).
+ACCOUNT_PROPERTY = {"type": "string", "pattern": "^[0-9]{12}$"}
 
 #: The id CDK gives the one Lambda function that serves every AwsCustomResource in a stack.
 _AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"
@@ -76,8 +81,16 @@ def aws_custom_resource_log_group(scope: Construct) -> logs.ILogGroup:
     )
 
 
-def manual_event_schema() -> dict[str, Any]:
-    """The OpenAPI 3 document the console reads: the event's shape plus named examples."""
+def manual_event_schema(*, hub: bool = False) -> dict[str, Any]:
+    """The OpenAPI 3 document the console reads: the event's shape plus named examples.
+
+    A hub (organization mode) requires the member account in every invoke, so its
+    examples carry a placeholder for it.
+    """
+    account = ["account"] if hub else []
+    examples = {name: json.loads((EVENTS_DIR / file).read_text()) for name, file in EXAMPLES.items()}
+    if hub:
+        examples = {name: {**example, "account": PLACEHOLDER_ACCOUNT} for name, example in examples.items()}
     return {
         "openapi": "3.0.0",
         "info": {"version": "1.0.0", "title": "ManualInvoke"},
@@ -94,28 +107,28 @@ def manual_event_schema() -> dict[str, Any]:
                 "GroupInvoke": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["action", "autoScalingGroupName"],
+                    "required": ["action", "autoScalingGroupName", *account],
                     "properties": {
                         "action": {"type": "string", "enum": list(GROUP_ACTIONS)},
                         "autoScalingGroupName": {"type": "string"},
                         "reason": {"type": "string"},
                         "dryRun": {"type": "boolean"},
+                        "account": ACCOUNT_PROPERTY,
                     },
                 },
                 "InventoryInvoke": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["action"],
+                    "required": ["action", *account],
                     "properties": {
                         "action": {"type": "string", "enum": [INVENTORY_ACTION]},
                         # Given back by an inventory answer that did not fit; resumes there.
                         "nextToken": {"type": "string"},
+                        "account": ACCOUNT_PROPERTY,
                     },
                 },
             },
-            "examples": {
-                name: {"value": json.loads((EVENTS_DIR / file).read_text())} for name, file in EXAMPLES.items()
-            },
+            "examples": {name: {"value": example} for name, example in examples.items()},
         },
     }
 
@@ -123,7 +136,7 @@ def manual_event_schema() -> dict[str, Any]:
 class ConsoleTestEvents(Construct):
     """The ``rollback``, ``evaluate`` and ``inventory`` shareable test events for the function."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, function: lambda_.IFunction) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, function: lambda_.IFunction, hub: bool = False) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
@@ -161,7 +174,7 @@ class ConsoleTestEvents(Construct):
             registry_name=REGISTRY_NAME,
             schema_name=Fn.join("", ["_", function.function_name, "-schema"]),
             type="OpenApi3",
-            content=json.dumps(manual_event_schema()),
+            content=json.dumps(manual_event_schema(hub=hub)),
             description="Shareable test events for the auto-rollback function (rollback, evaluate, inventory)",
         )
         self.schema.node.add_dependency(ensure_registry)

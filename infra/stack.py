@@ -88,7 +88,9 @@ class AutoRollbackStack(Stack):
         )
         self.saved_queries = SavedQueries(self, "DecisionHistory", log_group=self.function.log_group)
         if settings.console_test_events:
-            self.console_events = ConsoleTestEvents(self, "ConsoleTestEvents", function=self.function.function)
+            self.console_events = ConsoleTestEvents(
+                self, "ConsoleTestEvents", function=self.function.function, hub=settings.hub
+            )
 
         # What an operator needs after a deploy: where to subscribe, what to invoke,
         # where unhandled events wait.

@@ -12,7 +12,13 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from auto_rollback.events import INVENTORY_ACTION, InvalidEventError, ManualTrigger, parse_event
-from infra.console_events import EXAMPLES, GROUP_ACTIONS, PLACEHOLDER_GROUP, manual_event_schema
+from infra.console_events import (
+    EXAMPLES,
+    GROUP_ACTIONS,
+    PLACEHOLDER_ACCOUNT,
+    PLACEHOLDER_GROUP,
+    manual_event_schema,
+)
 from tests.conftest import load_event
 
 
@@ -118,3 +124,23 @@ def test_the_template_publishes_the_inventory_example(template: Template) -> Non
     # Then the console offers the inventory beside rollback and evaluate
     assert content["components"]["examples"]["inventory"]["value"] == {"action": "inventory"}
     assert set(content["components"]["examples"]) == {"rollback", "evaluate", "inventory"}
+
+
+def test_a_hubs_examples_carry_an_account_to_fill_in_and_its_schema_requires_one() -> None:
+    # Given the document a hub (organization mode) publishes
+    document = manual_event_schema(hub=True)
+    validate(document)
+    validator = OAS30Validator({"$ref": "#/components/schemas/ManualInvoke", "components": document["components"]})
+    examples = {name: example["value"] for name, example in document["components"]["examples"].items()}
+    # When its examples and invokes with and without an account are read
+    # Then every example names the account placeholder, which the function refuses until it is replaced
+    assert {example["account"] for example in examples.values()} == {PLACEHOLDER_ACCOUNT}
+    with pytest.raises(InvalidEventError, match="account"):
+        parse_event(examples["evaluate"])
+    # And an invoke needs a twelve-digit account to match the schema
+    validator.validate({"action": "inventory", "account": "333333333333"})
+    for invalid in ({"action": "inventory"}, {"action": "inventory", "account": "3333"}):
+        with pytest.raises(ValidationError):
+            validator.validate(invalid)
+    # While per account, the account stays optional
+    _validator().validate({"action": "evaluate", "autoScalingGroupName": "web", "account": "333333333333"})
