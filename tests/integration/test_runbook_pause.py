@@ -12,7 +12,7 @@ from devkit.scenarios.fleet import start_refresh
 from devkit.scenarios.harness import invoke
 from scripts.ops import pause
 from tests.integration.conftest import World
-from tests.integration.test_runbook_stack import deploy_stack, put_alarm_event, strict_rules, template
+from tests.integration.test_runbook_stack import as_hub, deploy_stack, put_alarm_event, strict_rules, template
 
 __all__ = ["strict_rules", "template"]  # fixtures, used by name
 
@@ -172,12 +172,8 @@ def test_pause_also_finds_a_hubs_rules_on_the_hub_bus(strict_rules: None, templa
 def test_a_hubs_resume_checks_the_member_accounts_named(strict_rules: None, template: dict[str, Any]) -> None:
     # Given a paused function configured as a hub (organization mode)
     stack = deploy_stack(template)
-    lambda_client: Any = boto3.client("lambda")
-    variables = lambda_client.get_function_configuration(FunctionName=stack.function_name)["Environment"]["Variables"]
-    lambda_client.update_function_configuration(
-        FunctionName=stack.function_name,
-        Environment={"Variables": {**variables, "MEMBER_ROLE_NAME": "auto-rollback-member-us-east-1"}},
-    )
+    as_hub(stack)
+    lambda_client = boto3.client("lambda")
     _run("pause", stack.function_name)
     asked: list[dict[str, Any]] = []
 

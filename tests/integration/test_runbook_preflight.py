@@ -17,7 +17,7 @@ import pytest
 from devkit.aws.aws_server import ACCOUNT_ID, REGION
 from devkit.scenarios.fleet import GOOD_IMAGE_ID, INSTANCE_TYPE, make_group
 from scripts.ops import preflight
-from tests.integration.test_runbook_stack import DeployedStack, deploy_stack, template
+from tests.integration.test_runbook_stack import DeployedStack, as_hub, deploy_stack, template
 
 __all__ = ["template"]  # fixture, used by name
 
@@ -254,12 +254,7 @@ def test_in_organization_mode_the_preflight_checks_the_member_role_named(aws: An
 def test_on_a_hub_the_preflight_refuses_to_check_the_hub_role(aws: Any, template: dict[str, Any]) -> None:
     # Given a deployed function configured as a hub
     stack = deploy_stack(template)
-    lambda_client: Any = boto3.client("lambda")
-    variables = lambda_client.get_function_configuration(FunctionName=stack.function_name)["Environment"]["Variables"]
-    lambda_client.update_function_configuration(
-        FunctionName=stack.function_name,
-        Environment={"Variables": {**variables, "MEMBER_ROLE_NAME": "auto-rollback-member-us-east-1"}},
-    )
+    as_hub(stack)
     # When the operator runs the preflight against it
     # Then it says which role to check instead, and where
     with pytest.raises(preflight.OpsError, match="--role auto-rollback-member-us-east-1"):

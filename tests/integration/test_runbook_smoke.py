@@ -12,7 +12,7 @@ from devkit.scenarios.harness import invoke
 from scripts.ops import smoke
 from scripts.ops.stack import StackOutputs, read_outputs
 from tests.integration.conftest import World
-from tests.integration.test_runbook_stack import deploy_stack, strict_rules, template
+from tests.integration.test_runbook_stack import as_hub, deploy_stack, strict_rules, template
 
 __all__ = ["strict_rules", "template"]  # fixtures, used by name
 
@@ -199,12 +199,7 @@ def test_on_a_hub_an_evaluate_without_its_account_fails_naming_the_option(
 ) -> None:
     # Given a deployed function configured as a hub (organization mode)
     stack = deploy_stack(template)
-    lambda_client: Any = boto3.client("lambda")
-    variables = lambda_client.get_function_configuration(FunctionName=stack.function_name)["Environment"]["Variables"]
-    lambda_client.update_function_configuration(
-        FunctionName=stack.function_name,
-        Environment={"Variables": {**variables, "MEMBER_ROLE_NAME": "auto-rollback-member-us-east-1"}},
-    )
+    as_hub(stack)
     # When the smoke test is asked to evaluate a group without --account
     failed, lines = _smoke(group="web-prod")
     # Then that check fails, saying the group's account is needed, and nothing is invoked

@@ -81,6 +81,15 @@ def _zip() -> bytes:
     return buffer.getvalue()
 
 
+def as_hub(stack: DeployedStack, member_role: str = "auto-rollback-member-us-east-1") -> None:
+    """Configure the deployed function as a hub (organization mode): the variable the tools read it from."""
+    lambda_client: Any = boto3.client("lambda")
+    variables = lambda_client.get_function_configuration(FunctionName=stack.function_name)["Environment"]["Variables"]
+    lambda_client.update_function_configuration(
+        FunctionName=stack.function_name, Environment={"Variables": {**variables, "MEMBER_ROLE_NAME": member_role}}
+    )
+
+
 def deploy_stack(template: dict[str, Any], name: str = "AutoRollback") -> DeployedStack:
     """Create the template's resources the tools use, and a stack with its outputs."""
     sqs: Any = boto3.client("sqs")
