@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import requests
 from moto.server import ThreadedMotoServer
 
-from devkit.aws import rate_model
+from devkit.aws import authorization, rate_model
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -79,6 +79,8 @@ class AwsEmulator:
         wsgi_server = self._server._server
         assert wsgi_server is not None
         wsgi_server.app = rate_model.RateLimitedApp(wsgi_server.app)
+        # IAM decides before any quota is drawn: a refused request never reaches moto nor takes a token.
+        wsgi_server.app = authorization.AuthorizingApp(wsgi_server.app)
         return self
 
     def stop(self) -> None:

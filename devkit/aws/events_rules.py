@@ -21,6 +21,13 @@ function) could not be put on the emulator at all.
   the target bus's resource policy to allow ``events:PutEvents`` (see
   :func:`_refusal`); an event it refuses is dropped and recorded
   (:func:`failed_deliveries`), as AWS counts a FailedInvocation of the rule;
+* an event a bus received from another bus goes no further to a third bus: "If a
+  receiver account sets up a rule that sends events received from a sender account
+  on to a third account, these events are not sent to the third account", nor to a
+  third bus of the same account (EventBridge user guide, "Sending and receiving
+  events between AWS accounts", and "... between event buses in the same account
+  and Region"). Such a hop is recorded as a failed delivery; the receiving rule's
+  other targets (the hub function) still get the event;
 * every other target (SQS, logs...) is left to moto.
 
 The records live in this process, like the refresh emulation's call log: the moto
@@ -29,6 +36,7 @@ server runs in a thread of the test process. :func:`reset` forgets them.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import threading
 from collections.abc import Callable
@@ -46,6 +54,10 @@ _LOCK = threading.RLock()
 _DELIVERIES: list[LambdaDelivery] = []
 _FAILED: list[FailedDelivery] = []
 _MARKER = "_auto_rollback_strict_rules"
+#: True while the rules of a bus handle an event that another bus delivered to it (delivery is synchronous).
+_FROM_ANOTHER_BUS: contextvars.ContextVar[bool] = contextvars.ContextVar("from_another_bus", default=False)
+#: Why a second hop is dropped, as recorded in failed_deliveries().
+SECOND_HOP = "an event received from another event bus is not routed on to a third event bus"
 
 
 @dataclass(frozen=True)
@@ -154,13 +166,22 @@ def _refusal(rule: Rule, target: dict[str, Any], bus: EventBus) -> str | None:
 def _send_to_bus(rule: Rule, target: dict[str, Any], event: dict[str, Any]) -> None:
     arn = parse_arn(target["Arn"])
     bus = events_backends[arn.account][arn.region].event_buses.get(arn.resource_id)
-    reason = f"event bus {target['Arn']} does not exist" if bus is None else _refusal(rule, target, bus)
+    if _FROM_ANOTHER_BUS.get():
+        reason: str | None = SECOND_HOP
+    elif bus is None:
+        reason = f"event bus {target['Arn']} does not exist"
+    else:
+        reason = _refusal(rule, target, bus)
     if bus is None or reason is not None:
         with _LOCK:
             _FAILED.append(FailedDelivery(rule.name, target["Arn"], reason or "", _as_delivered(event)))
         return
-    for receiving_rule in list(bus.rules.values()):
-        receiving_rule.send_to_targets(copy.deepcopy(event))  # type: ignore[arg-type]
+    hop = _FROM_ANOTHER_BUS.set(True)
+    try:
+        for receiving_rule in list(bus.rules.values()):
+            receiving_rule.send_to_targets(copy.deepcopy(event))  # type: ignore[arg-type]
+    finally:
+        _FROM_ANOTHER_BUS.reset(hop)
 
 
 def install() -> bool:

@@ -244,18 +244,31 @@ def identity_allows(role_arn: str, *, action: str, resource: str, context: Mappi
 
     A role that does not exist, or a policy the evaluator does not understand, refuses.
     """
-    found = _role(role_arn)
-    if found is None:
-        return False
-    backend, role = found
     keys = _KeysIgnoreCase({key.lower(): value for key, value in context.items()})
     try:
-        identity = [item for document in role.policies.values() for item in _statements(document)]
-        for arn in role.managed_policies:
-            identity.extend(_managed(backend, arn))
+        found = role_policies(role_arn)
+        if found is None:
+            return False
+        identity, boundary = found
         if policy.decision(identity, action, resource, keys) != policy.ALLOWED:
             return False
-        boundary = role.permissions_boundary_arn
-        return not boundary or policy.decision(_managed(backend, boundary), action, resource, keys) == policy.ALLOWED
+        return boundary is None or policy.decision(boundary, action, resource, keys) == policy.ALLOWED
     except (NotFoundException, NotImplementedError, ValueError, KeyError, TypeError):
         return False  # a managed policy gone, or a policy this emulation does not understand
+
+
+def role_policies(role_arn: str) -> tuple[list[policy.Statement], list[policy.Statement] | None] | None:
+    """(identity statements, permissions boundary statements or None) of a role; None when there is no such role.
+
+    Raises NotImplementedError, ValueError, KeyError or TypeError for a policy the
+    evaluator does not read, and NotFoundException for a managed policy gone: callers refuse then.
+    """
+    found = _role(role_arn)
+    if found is None:
+        return None
+    backend, role = found
+    identity = [item for document in role.policies.values() for item in _statements(document)]
+    for arn in role.managed_policies:
+        identity.extend(_managed(backend, arn))
+    boundary = role.permissions_boundary_arn
+    return identity, (_managed(backend, boundary) if boundary else None)
