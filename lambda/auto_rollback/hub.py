@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import ClientError
 
@@ -20,8 +20,14 @@ from auto_rollback.aws import AwsGateway, MemberAccessError, MemberSessions, err
 from auto_rollback.events import AlarmTrigger, InvalidEventError, InventoryTrigger, ManualAction, ManualTrigger, Trigger
 from auto_rollback.notification import Notifier
 from auto_rollback.observability import REFUSED_ACCOUNT_METRIC, count, logger
-from auto_rollback.outcomes import Outcome, Result
-from auto_rollback.service import ACCOUNT_NOT_SERVED, GroupsFailedError, RollbackService, member_refused
+from auto_rollback.outcomes import Outcome, Result, Severity
+from auto_rollback.service import (
+    ACCOUNT_NOT_SERVED,
+    MEMBER_ACCESS_DENIED,
+    GroupsFailedError,
+    RollbackService,
+    member_refused,
+)
 from auto_rollback.settings import Settings
 
 if TYPE_CHECKING:
@@ -87,27 +93,33 @@ class HubService:
             account = trigger.account
             if not self.serves(account):
                 return [self._refused(trigger, account)]
+        read_only = isinstance(trigger, ManualTrigger) and trigger.action is ManualAction.EVALUATE
+        group = trigger.auto_scaling_group_name if not isinstance(trigger, AlarmTrigger) else None
+        base = Result(Outcome.FAILED, "", trigger.describe(), auto_scaling_group_name=group, account=account)
         try:
             service = self.service_for(account)
         except MemberAccessError as error:
-            if isinstance(trigger, ManualTrigger) and trigger.action is ManualAction.EVALUATE:
+            if read_only:
                 raise  # a read-only question: answered with the error, never published (it would page)
-            group = trigger.auto_scaling_group_name if not isinstance(trigger, AlarmTrigger) else None
-            base = Result(Outcome.FAILED, "", trigger.describe(), auto_scaling_group_name=group)
-            failed = member_refused(base, error)
-            _publish_failure(self.notifier, failed)
-            raise ActionFailedError(failed) from error
+            self._fail(member_refused(base, error), error)
         try:
             return service.handle(trigger, context)
         except Exception as error:
-            if _credential_failure(error):
-                # Credentials of a role deleted or changed since they were issued: Lambda's retry assumes
-                # the role afresh, and a role that now refuses becomes a published member-role-refused.
-                logger.warning(
-                    "The member account refused the hub's session; it is dropped", extra={"account": account}
-                )
-                self.forget(account)
-            raise
+            if not _credential_failure(error):
+                raise
+            # The role's session was refused after it was assumed: credentials of a role deleted or changed
+            # since, or a role that lacks a permission (a spoke older or newer than the hub). The session is
+            # dropped, so Lambda's retry assumes the role afresh.
+            logger.warning("The member account refused the hub's session; it is dropped", extra={"account": account})
+            self.forget(account)
+            if read_only or isinstance(error, ActionFailedError | GroupsFailedError):
+                raise  # answered to the operator, or already a published FAILED
+            self._fail(member_denied(base, error), error)
+
+    def _fail(self, failed: Result, cause: Exception) -> NoReturn:
+        """Publish a FAILED the on-call must see, and fail the invocation so Lambda retries it."""
+        _publish_failure(self.notifier, failed)
+        raise ActionFailedError(failed) from cause
 
     def inventory(self, trigger: InventoryTrigger, context: LambdaContext) -> dict[str, Any]:
         """One member account's inventory (read-only: a refusing role is answered, never published)."""
@@ -171,3 +183,16 @@ def _credential_failure(error: BaseException | None) -> bool:
         error = error.first if isinstance(error, GroupsFailedError) else error.__cause__
         seen += 1
     return False
+
+
+def member_denied(base: Result, error: Exception) -> Result:
+    """FAILED: the member role was assumed, then refused a call the function needs."""
+    account = base.account or "?"
+    return base.with_outcome(
+        Outcome.FAILED,
+        MEMBER_ACCESS_DENIED,
+        severity=Severity.HIGH,
+        summary=f"Account {account}'s auto-rollback member role refused a call the function needs ({error}). "
+        "Its groups are not protected until the role has the spoke template's permissions again: "
+        "check the StackSet's stack instance for this account (drift, a failed update, or edits by hand).",
+    )

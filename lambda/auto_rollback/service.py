@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 #: Hub mode's reasons (README, "Outcomes").
 ACCOUNT_NOT_SERVED = "account-not-served"
 MEMBER_ROLE_REFUSED = "member-role-refused"
+MEMBER_ACCESS_DENIED = "member-access-denied"
 CROSS_ACCOUNT_LINK_REFUSED = "cross-account-link-refused"
 
 #: Time kept back from the retry budget so a FAILED outcome can still be published.

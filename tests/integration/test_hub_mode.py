@@ -326,13 +326,17 @@ def test_a_session_whose_role_changed_is_dropped_and_the_retry_is_a_published_re
     hub_service.service_for(org.WORKLOAD).gateway.autoscaling.meta.events.register(
         "before-call.auto-scaling.*", _refuse_as_a_deleted_roles_credentials
     )
-    with pytest.raises(ClientError):
+    with pytest.raises(ActionFailedError, match="member-access-denied") as first:
         invoke({**manual_event("rollback", "api"), "account": org.WORKLOAD})
-    # Then the session is dropped, and Lambda's retry assumes the role afresh: a published member-role-refused
+    # Then that attempt fails, published, naming AWS's refusal; the session is dropped, and Lambda's retry
+    # assumes the role afresh: a published member-role-refused
+    assert isinstance(first.value.__cause__, ClientError)
     with pytest.raises(ActionFailedError, match="member-role-refused"):
         invoke({**manual_event("rollback", "api"), "account": org.WORKLOAD})
-    [message] = world.published()
-    assert (message.body["reason"], message.body["account"]) == ("member-role-refused", org.WORKLOAD)
+    assert [(m.body["reason"], m.body["account"]) for m in world.published()] == [
+        ("member-access-denied", org.WORKLOAD),
+        ("member-role-refused", org.WORKLOAD),
+    ]
     assert refresh_api.calls(refresh_api.ROLLBACK) == []
 
 
