@@ -10,10 +10,12 @@ from typing import Any
 import boto3
 import pytest
 
+from auto_rollback.accounts import member_role_name
 from devkit.aws import refresh_api
-from devkit.aws.aws_server import AwsEmulator
-from devkit.scenarios.fleet import Fleet, make_alarm, make_fleet
-from devkit.scenarios.harness import Deployment, configured
+from devkit.aws.aws_server import REGION, AwsEmulator
+from devkit.scenarios import organization as org
+from devkit.scenarios.fleet import Fleet, make_alarm, make_fleet, start_refresh
+from devkit.scenarios.harness import Deployment, Published, configured
 
 
 @dataclass
@@ -73,3 +75,55 @@ def configure(aws: AwsEmulator) -> Iterator[Callable[..., World]]:
 @pytest.fixture
 def world(configure: Callable[..., World]) -> World:
     return configure()
+
+
+# --------------------------------------------------------------------------- organization mode (a hub)
+
+
+@pytest.fixture(scope="session")
+def spoke_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The spoke template exactly as the hub stack hands it to the StackSet (synthesized once per session)."""
+    from devkit.template.hub import hub_templates  # CDK starts Node: only for the tests that need it
+
+    return hub_templates(tmp_path_factory.mktemp("hub")).spoke
+
+
+@dataclass
+class Organization:
+    deployment: Deployment
+
+    def fleet(self, account: str, name: str = "web-prod", *, mode: str = "enabled") -> Fleet:
+        """An opted-in group of ``account`` with a refresh to its bad version under way."""
+        autoscaling = org.client("autoscaling", account)
+        fleet = make_fleet(org.client("ec2", account), autoscaling, name, tags={"auto-rollback": mode})
+        start_refresh(autoscaling, fleet)
+        return fleet
+
+    def alarm(self, account: str, name: str, *, link: str, state: str = "ALARM") -> str:
+        """A real alarm of ``account`` tagged ``auto-rollback:group=<link>``, put in ``state`` now."""
+        return make_alarm(org.client("cloudwatch", account), name, group=link, state=state)
+
+    def published(self) -> list[Published]:
+        return self.deployment.published()
+
+
+@pytest.fixture
+def hub(aws: AwsEmulator, spoke_template: dict[str, Any]) -> Iterator[Any]:
+    """``hub(**settings)``: the organization, spokes in its members, and the hub function with those settings."""
+    contexts: list[Any] = []
+
+    def deploy(**settings: str) -> Organization:
+        org.define_organization()
+        for account in (org.MONITORING, org.WORKLOAD, org.REFUSING):
+            org.deploy_spoke(spoke_template, account)
+        org.refuse_hub(org.REFUSING)
+        deployment = Deployment.create(MEMBER_ROLE_NAME=member_role_name(REGION), **settings)
+        context = configured({**deployment.environment, **org.hub_credentials(REGION)})
+        context.__enter__()
+        contexts.append(context)
+        return Organization(deployment)
+
+    refresh_api.reset()
+    yield deploy
+    for context in reversed(contexts):
+        context.__exit__(None, None, None)

@@ -9,8 +9,7 @@ are refused where IAM would refuse them, with the error botocore parses on AWS.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -24,8 +23,7 @@ from devkit.aws.aws_server import REGION, AwsEmulator
 from devkit.scenarios import organization as org
 from devkit.scenarios.events import alarm_event, from_account, refresh_event
 from devkit.scenarios.fleet import Fleet, make_alarm, make_fleet, start_refresh
-from devkit.scenarios.harness import Deployment, Published, configured, invoke
-from devkit.template.hub import hub_templates
+from devkit.scenarios.harness import invoke
 
 ROLE = "member-under-test"
 SESSION = "auto-rollback"
@@ -312,41 +310,6 @@ def test_a_role_deleted_after_the_session_began_allows_nothing(aws: AwsEmulator)
 
 
 # --------------------------------------------------------------------------- the function in hub mode
-
-
-@pytest.fixture(scope="module")
-def spoke_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The spoke template exactly as the hub stack hands it to the StackSet."""
-    return hub_templates(tmp_path_factory.mktemp("hub")).spoke
-
-
-@dataclass
-class Organization:
-    deployment: Deployment
-
-    def published(self) -> list[Published]:
-        return self.deployment.published()
-
-
-@pytest.fixture
-def hub(aws: AwsEmulator, spoke_template: dict[str, Any]) -> Iterator[Any]:
-    """``hub(**settings)``: the organization, spokes in its members, and the hub function (test_hub_mode's)."""
-    contexts: list[Any] = []
-
-    def deploy(**settings: str) -> Organization:
-        org.define_organization()
-        for account in (org.MONITORING, org.WORKLOAD):
-            org.deploy_spoke(spoke_template, account)
-        deployment = Deployment.create(MEMBER_ROLE_NAME=member_role_name(REGION), **settings)
-        context = configured({**deployment.environment, **org.hub_credentials(REGION)})
-        context.__enter__()
-        contexts.append(context)
-        return Organization(deployment)
-
-    refresh_api.reset()
-    yield deploy
-    for context in reversed(contexts):
-        context.__exit__(None, None, None)
 
 
 def _strip_member_role(account: str) -> None:
