@@ -628,5 +628,40 @@ class MemberSessions:
         }
 
 
+#: Refusals that say a member session itself is no longer good (its role deleted, changed or re-created
+#: since the credentials were issued, or missing a permission the function needs), not the request.
+CREDENTIAL_ERRORS = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+    }
+)
+#: The hub's own calls (its records, its topics): their refusals are the hub's, never a member's.
+_HUB_OPERATIONS = frozenset({"PutItem", "GetItem", "UpdateItem", "DeleteItem", "Publish"})
+
+
+def member_refusal(error: BaseException | None) -> MemberAccessError | ClientError | None:
+    """The member session's refusal that ``error`` is or wraps (a group's failure, an action's cause), if any."""
+    for _ in range(8):  # chains are short; bounded all the same
+        if error is None:
+            return None
+        if isinstance(error, MemberAccessError):
+            return error
+        if (
+            isinstance(error, ClientError)
+            and error_code(error) in CREDENTIAL_ERRORS
+            and error.operation_name not in _HUB_OPERATIONS
+        ):
+            return error
+        first = getattr(error, "first", None)  # service.GroupsFailedError: the failure it re-raises
+        error = first if isinstance(first, BaseException) else error.__cause__
+    return None
+
+
 def _aws_message(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Message", ""))

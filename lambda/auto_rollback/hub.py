@@ -13,19 +13,17 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from botocore.exceptions import ClientError
-
 from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
-from auto_rollback.aws import AwsGateway, MemberAccessError, MemberSessions, error_code
+from auto_rollback.aws import AwsGateway, MemberAccessError, MemberSessions, member_refusal
 from auto_rollback.events import AlarmTrigger, InvalidEventError, InventoryTrigger, ManualAction, ManualTrigger, Trigger
 from auto_rollback.notification import Notifier
 from auto_rollback.observability import REFUSED_ACCOUNT_METRIC, count, logger
-from auto_rollback.outcomes import Outcome, Result, Severity
+from auto_rollback.outcomes import Outcome, Result
 from auto_rollback.service import (
     ACCOUNT_NOT_SERVED,
-    MEMBER_ACCESS_DENIED,
     GroupsFailedError,
     RollbackService,
+    member_failed,
     member_refused,
 )
 from auto_rollback.settings import Settings
@@ -71,7 +69,9 @@ class HubService:
             dynamodb=self._dynamodb,  # one client, and one connection pool, for every account's records
             scope={"account": account, "region": self.settings.region},
         )
-        service = RollbackService(self.settings, gateway, actions, account=account, peers=self.service_for)
+        service = RollbackService(
+            self.settings, gateway, actions, account=account, peers=self.service_for, forget_peer=self.forget
+        )
         with self._lock:
             kept = self._services.setdefault(account, service)
             while len(self._services) > MAX_CACHED_ACCOUNTS:
@@ -105,16 +105,17 @@ class HubService:
         try:
             return service.handle(trigger, context)
         except Exception as error:
-            if not _credential_failure(error):
-                raise
-            # The role's session was refused after it was assumed: credentials of a role deleted or changed
-            # since, or a role that lacks a permission (a spoke older or newer than the hub). The session is
-            # dropped, so Lambda's retry assumes the role afresh.
+            # Another account's refusals were blamed on it where they happened (service._peer_failed); what
+            # is left is this account's own session: refused after it was assumed (its role deleted, changed
+            # or re-created since, or lacking a permission). It is dropped, so Lambda's retry assumes afresh.
+            refusal = member_refusal(error)
+            if refusal is None or _published(error):
+                raise  # not a refusal, or a FAILED already published where it happened
             logger.warning("The member account refused the hub's session; it is dropped", extra={"account": account})
             self.forget(account)
-            if read_only or isinstance(error, ActionFailedError | GroupsFailedError):
-                raise  # answered to the operator, or already a published FAILED
-            self._fail(member_denied(base, error), error)
+            if read_only:
+                raise  # a read-only question: answered with the error, never published
+            self._fail(member_failed(base, refusal), error)
 
     def _fail(self, failed: Result, cause: Exception) -> NoReturn:
         """Publish a FAILED the on-call must see, and fail the invocation so Lambda retries it."""
@@ -157,42 +158,10 @@ def _publish_failure(notifier: Notifier, failed: Result) -> None:
 
 #: Member accounts whose sessions a container keeps (least recently used dropped first).
 MAX_CACHED_ACCOUNTS = 50
-#: Errors that say the member session itself is no longer good (the role was deleted, changed or
-#: re-created after its credentials were issued), as opposed to the request.
-CREDENTIAL_ERRORS = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "UnauthorizedOperation",
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "InvalidClientTokenId",
-        "UnrecognizedClientException",
-    }
-)
 
 
-def _credential_failure(error: BaseException | None) -> bool:
-    """True when ``error``, or what it wraps (a group's failure, a FAILED action's cause), is a credential refusal."""
-    seen = 0
-    while error is not None and seen < 8:
-        if isinstance(error, MemberAccessError):
-            return True
-        if isinstance(error, ClientError) and error_code(error) in CREDENTIAL_ERRORS:
-            return True
-        error = error.first if isinstance(error, GroupsFailedError) else error.__cause__
-        seen += 1
-    return False
-
-
-def member_denied(base: Result, error: Exception) -> Result:
-    """FAILED: the member role was assumed, then refused a call the function needs."""
-    account = base.account or "?"
-    return base.with_outcome(
-        Outcome.FAILED,
-        MEMBER_ACCESS_DENIED,
-        severity=Severity.HIGH,
-        summary=f"Account {account}'s auto-rollback member role refused a call the function needs ({error}). "
-        "Its groups are not protected until the role has the spoke template's permissions again: "
-        "check the StackSet's stack instance for this account (drift, a failed update, or edits by hand).",
-    )
+def _published(error: BaseException) -> bool:
+    """Whether the invocation's failure is a FAILED outcome that was already published."""
+    if isinstance(error, GroupsFailedError):
+        return isinstance(error.first, ActionFailedError)
+    return isinstance(error, ActionFailedError)

@@ -18,7 +18,7 @@ from auto_rollback import concurrency, inventory
 from auto_rollback import decision as rules
 from auto_rollback.accounts import split_group_link
 from auto_rollback.actions import CANCELLED_STATUSES, ROLLING_BACK_STATUSES, ActionFailedError, ExactlyOnceActions
-from auto_rollback.aws import AwsGateway, MemberAccessError
+from auto_rollback.aws import AwsGateway, MemberAccessError, member_refusal
 from auto_rollback.decision import Decision, FiringAlarms, Verdict
 from auto_rollback.events import (
     AlarmTrigger,
@@ -30,7 +30,7 @@ from auto_rollback.events import (
     RefreshTrigger,
     Trigger,
 )
-from auto_rollback.facts import ALARM_GROUP_TAG, AlarmFacts, GroupMode, GroupTags, RefreshFacts
+from auto_rollback.facts import ALARM_GROUP_TAG, AlarmFacts, GroupMode, GroupTags, MuteFacts, RefreshFacts
 from auto_rollback.observability import UNREADABLE_ALARM_ACCOUNT_METRIC, count, logger
 from auto_rollback.outcomes import Outcome, Result, Severity
 from auto_rollback.settings import Settings
@@ -80,6 +80,7 @@ class RollbackService:
         *,
         account: str | None = None,
         peers: Callable[[str], RollbackService] | None = None,
+        forget_peer: Callable[[str], None] = lambda account: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
@@ -89,6 +90,8 @@ class RollbackService:
         self.account = account
         #: Hub mode: the service of another member account, for alarms that link groups across accounts.
         self._peers = peers
+        #: Hub mode: drop another account's session (its role refused it), so the next event assumes it afresh.
+        self._forget_peer = forget_peer
         self._context: LambdaContext | None = None
         self._clock = clock  # only to tell whether an event's mute window has ended
 
@@ -315,13 +318,19 @@ class RollbackService:
         self, base: Result, group: GroupTags, refresh: RefreshFacts | None, remaining: Callable[[], float]
     ) -> Result:
         """An alarm already in ALARM sends no new event, so checkpoints and baking look for one."""
-        decision, firing = self._firing_alarm_decision(group, refresh, dry_run_setting=self.settings.dry_run)
-        return self._apply(decision, _with_firing(base, firing), remaining)
+        unread: list[str] = []
+        decision, firing = self._firing_alarm_decision(
+            group, refresh, dry_run_setting=self.settings.dry_run, unread=unread
+        )
+        return self._apply(decision, _with_unread(_with_firing(base, firing), unread), remaining)
 
     def _firing_alarm_decision(
-        self, group: GroupTags, refresh: RefreshFacts | None, *, dry_run_setting: bool
+        self, group: GroupTags, refresh: RefreshFacts | None, *, dry_run_setting: bool, unread: list[str]
     ) -> tuple[Decision, FiringAlarms]:
-        """The decision a linked alarm in ALARM since the refresh started leads to, and the alarms seen."""
+        """The decision a linked alarm in ALARM since the refresh started leads to, and the alarms seen.
+
+        ``unread`` learns the monitoring accounts whose alarms could not be read (hub mode).
+        """
         not_active = rules.refresh_can_roll_back(refresh)
         if not_active is not None or refresh is None:
             return not_active or Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH), FiringAlarms(None)
@@ -330,16 +339,16 @@ class RollbackService:
         by_prefix = (
             self.gateway.alarms_in_alarm_by_prefix(group.alarm_prefix, refresh.start_time) if group.alarm_prefix else ()
         )
-        mute_readers: dict[str, AwsGateway] = {}
+        mute_readers: dict[str, tuple[str, AwsGateway]] = {}
         # Hub mode: the account-qualified link names this account's group as well as the bare name does.
         aliases = [f"{self.account}/{group.name}"] if self.settings.hub_mode and self.account else []
         by_tag = chain(
             self.gateway.alarms_in_alarm_by_tag(group.name, refresh.start_time, aliases=aliases),
-            self._monitoring_alarms(group.name, refresh.start_time, mute_readers),
+            self._monitoring_alarms(group.name, refresh.start_time, mute_readers, unread),
         )
         firing = rules.first_acting_alarm(
             rules.linked_firing_alarms(by_prefix, by_tag),
-            lambda name: mute_readers.get(name, self.gateway).active_mute(name),
+            lambda name: self._mute_of(name, group.name, mute_readers),
             self.settings.muted_alarm_action,
         )
         if firing.acting is None:
@@ -376,8 +385,9 @@ class RollbackService:
         if group.mode is GroupMode.DISABLED:
             return _as_result(rules.not_enabled(group), replace(base, summary=rules.not_enabled_summary(group)))
         refresh = self.gateway.latest_refresh(group.name)
-        decision, firing = self._firing_alarm_decision(group, refresh, dry_run_setting=True)
-        result = _as_result(decision, _with_firing(_with_refresh(base, refresh), firing))
+        unread: list[str] = []
+        decision, firing = self._firing_alarm_decision(group, refresh, dry_run_setting=True, unread=unread)
+        result = _as_result(decision, _with_unread(_with_firing(_with_refresh(base, refresh), firing), unread))
         alarm = firing.acting
         if alarm is None or decision.verdict is not Verdict.DRY_RUN:
             return result
@@ -457,11 +467,16 @@ class RollbackService:
         try:
             peer = self._peers(account)
         except MemberAccessError as error:
-            failed = member_refused(replace(base, account=account), error)
-            self._publish_failure(failed)
-            raise ActionFailedError(failed) from error
+            raise self._peer_failed(account, base, error) from error
         peer._bind(self._context)  # its records expire with this invocation's time limit
         return peer
+
+    def _peer_failed(self, account: str, base: Result, error: BaseException) -> ActionFailedError:
+        """Another account's role refused the hub: blamed on that account, published, its session dropped."""
+        self._forget_peer(account)
+        failed = member_failed(replace(base, account=account), error)
+        self._publish_failure(failed)
+        return ActionFailedError(failed)
 
     def _on_linked_group_elsewhere(
         self, base: Result, trigger: AlarmTrigger, link: str, summary: str, remaining: Callable[[], float]
@@ -491,20 +506,34 @@ class RollbackService:
                 "MEMBER_ACCOUNTS: not acted on.",
             )
         peer = self._peer(account, base)
-        group = peer.gateway.group_tags(name)
-        refresh = peer.gateway.latest_refresh(name) if group.mode is not GroupMode.DISABLED else None
-        return peer._roll_back_if_needed(base, group, refresh, signal_at=trigger.state_changed_at, remaining=remaining)
+        try:
+            group = peer.gateway.group_tags(name)
+            refresh = peer.gateway.latest_refresh(name) if group.mode is not GroupMode.DISABLED else None
+            return peer._roll_back_if_needed(
+                base, group, refresh, signal_at=trigger.state_changed_at, remaining=remaining
+            )
+        except ActionFailedError:
+            raise  # a FAILED already published (by the action, or for the refusal)
+        except Exception as error:
+            if member_refusal(error) is None:
+                raise
+            raise self._peer_failed(account, base, error) from error
 
     def _monitoring_alarms(
-        self, group_name: str, changed_since: datetime | None, mute_readers: dict[str, AwsGateway]
+        self,
+        group_name: str,
+        changed_since: datetime | None,
+        mute_readers: dict[str, tuple[str, AwsGateway]],
+        unread: list[str],
     ) -> Iterator[AlarmFacts]:
         """Alarms of the monitoring accounts (ALARM_ACCOUNTS) tagged ``<this account>/<group>``, in ALARM.
 
         Lazy, like the other tagged alarms: read only when no alarm linked by prefix
         acts. ``mute_readers`` learns which account's gateway reads each one's mute.
-        A monitoring account whose role refuses is passed over, loudly (logged, counted):
-        failing here would fail every checkpoint of every account for one account's
-        fault, and that account's own alarm events already fail, published.
+        A monitoring account whose role refuses (at AssumeRole or on a call) is passed
+        over loudly: logged, counted, named in ``unread`` (the result's details), its
+        session dropped. Failing instead would fail every checkpoint of every account
+        for one account's fault; that account's own alarm events still fail, published.
         """
         if not self.settings.hub_mode or self.account is None:
             return
@@ -513,17 +542,36 @@ class RollbackService:
             assert self._peers is not None and self._context is not None  # hub mode, inside handle()
             try:
                 peer = self._peers(account)
-            except MemberAccessError as error:
+                peer._bind(self._context)
+                alarms = list(peer.gateway.alarms_in_alarm_by_tag(link, changed_since))
+            except Exception as error:
+                if member_refusal(error) is None:
+                    raise
                 logger.warning(
                     "A monitoring account's alarms could not be read; they are not considered",
                     extra={"alarmAccount": account, "error": str(error), "group": group_name},
                 )
                 count(UNREADABLE_ALARM_ACCOUNT_METRIC)
+                self._forget_peer(account)
+                unread.append(account)
                 continue
-            peer._bind(self._context)
-            for alarm in peer.gateway.alarms_in_alarm_by_tag(link, changed_since):
-                mute_readers[alarm.name] = peer.gateway
+            for alarm in alarms:
+                mute_readers[alarm.name] = (account, peer.gateway)
                 yield alarm
+
+    def _mute_of(self, name: str, group_name: str, mute_readers: dict[str, tuple[str, AwsGateway]]) -> MuteFacts | None:
+        """The alarm's active mute, read in the alarm's own account (a monitoring account's, for its alarms)."""
+        reader = mute_readers.get(name)
+        if reader is None:
+            return self.gateway.active_mute(name)
+        account, gateway = reader
+        try:
+            return gateway.active_mute(name)
+        except Exception as error:
+            if member_refusal(error) is None:
+                raise
+            base = Result(Outcome.FAILED, "", {"type": "checkpoint"}, auto_scaling_group_name=group_name)
+            raise self._peer_failed(account, base, error) from error
 
     def _check_scope(self, trigger: Trigger, context: LambdaContext) -> None:
         """Events from another region or account cannot be acted on by this function's credentials."""
@@ -608,6 +656,14 @@ def _silenced_entry(entry: rules.SilencedAlarm) -> dict[str, object]:
     return described
 
 
+def _with_unread(base: Result, unread: list[str]) -> Result:
+    """Hub mode: say which monitoring accounts' alarms were not considered, so a skip is never silent."""
+    if not unread:
+        return base
+    summary = f"{base.summary} Alarms of account(s) {', '.join(unread)} could not be read (their role refused)."
+    return replace(base, summary=summary.strip(), details={**base.details, "unreadAlarmAccounts": unread})
+
+
 def _with_refresh(base: Result, refresh: RefreshFacts | None) -> Result:
     if refresh is None:
         return base
@@ -634,6 +690,27 @@ def _account_of(context: LambdaContext) -> str:
     arn = getattr(context, "invoked_function_arn", "") or ""
     parts = arn.split(":")
     return parts[4] if len(parts) > 4 else ""
+
+
+def member_failed(base: Result, error: BaseException) -> Result:
+    """FAILED for a member role's refusal that ``error`` is or wraps: of the AssumeRole, or of a later call."""
+    refusal = member_refusal(error)
+    if isinstance(refusal, MemberAccessError):
+        return member_refused(base, refusal)
+    return member_denied(base, refusal or error)
+
+
+def member_denied(base: Result, error: BaseException) -> Result:
+    """FAILED: the member role was assumed, then refused a call the function needs."""
+    account = base.account or "?"
+    return base.with_outcome(
+        Outcome.FAILED,
+        MEMBER_ACCESS_DENIED,
+        severity=Severity.HIGH,
+        summary=f"Account {account}'s auto-rollback member role refused a call the function needs ({error}). "
+        "Its groups are not protected until the role has the spoke template's permissions again: "
+        "check the StackSet's stack instance for this account (drift, a failed update, or edits by hand).",
+    )
 
 
 def member_refused(base: Result, error: MemberAccessError) -> Result:

@@ -324,3 +324,87 @@ def test_a_hub_chat_message_gives_the_evaluate_command_with_the_account(hub: Any
     message = build_chat_message(result, account=org.WORKLOAD, region=REGION, function_name="auto-rollback")
     # Then the paste-ready evaluate names the account, which the hub requires
     assert f'"account":"{org.WORKLOAD}"' in message["content"]["nextSteps"][-1]
+
+
+def _kill_session(client: Any) -> None:
+    """Every later call of this client is answered as AWS answers a session whose role was deleted or re-created."""
+    client.meta.events.register("before-call.*.*", _refuse_as_a_deleted_roles_credentials)
+
+
+def test_a_dead_monitoring_session_is_passed_over_at_checkpoints_and_blamed_on_no_one_else(hub: Any) -> None:
+    # Given a warm hub holding a session of the monitoring account that AWS now refuses
+    world = hub(ALARM_ACCOUNTS=org.MONITORING)
+    world.fleet(org.WORKLOAD)
+    hub_service = get_service()
+    assert isinstance(hub_service, HubService)
+    monitoring = hub_service.service_for(org.MONITORING)
+    _kill_session(monitoring.gateway.tagging)
+    # When a workload refresh reaches a checkpoint
+    refresh_id = refresh_api.refreshes("web-prod", account_id=org.WORKLOAD)[0]["InstanceRefreshId"]
+    result = invoke(from_account(refresh_event("checkpoint-reached", "web-prod", refresh_id), org.WORKLOAD))
+    # Then the checkpoint is decided, saying whose alarms it could not read, and nothing pages the workload
+    assert (result["outcome"], result["details"]["unreadAlarmAccounts"]) == ("SKIPPED", [org.MONITORING])
+    assert org.MONITORING in result["summary"]
+    assert world.published() == []
+    # And the dead monitoring session is dropped, the workload's kept
+    assert org.MONITORING not in hub_service._services and org.WORKLOAD in hub_service._services
+
+
+def test_a_dead_workload_session_on_a_monitoring_alarm_is_a_failed_blamed_on_the_workload(hub: Any) -> None:
+    # Given a warm hub holding a workload session that AWS now refuses, and a monitoring alarm linking its group
+    world = hub(ALARM_ACCOUNTS=org.MONITORING)
+    world.fleet(org.WORKLOAD)
+    link = f"{org.WORKLOAD}/web-prod"
+    world.alarm(org.MONITORING, "web-prod-5xx", link=link)
+    hub_service = get_service()
+    assert isinstance(hub_service, HubService)
+    _kill_session(hub_service.service_for(org.WORKLOAD).gateway.autoscaling)
+    # When the monitoring alarm's event reaches the hub
+    event = from_account(alarm_event("web-prod-5xx", tags={"auto-rollback:group": link}), org.MONITORING)
+    with pytest.raises(ActionFailedError, match="member-access-denied"):
+        invoke(event)
+    # Then the FAILED names the workload account and group, its session is dropped, the monitoring one kept
+    [message] = world.published()
+    assert (message.body["account"], message.body["autoScalingGroupName"]) == (org.WORKLOAD, "web-prod")
+    assert org.WORKLOAD not in hub_service._services and org.MONITORING in hub_service._services
+    # And Lambda's retry, on a fresh session, rolls the refresh back
+    assert invoke(event)["outcome"] == "ROLLBACK_STARTED"
+
+
+def test_a_read_refused_during_an_alarm_event_is_published(hub: Any) -> None:
+    # Given a warm hub whose workload session AWS now refuses, and the workload's own alarm
+    world = hub()
+    world.fleet(org.WORKLOAD)
+    world.alarm(org.WORKLOAD, "web-prod-5xx", link="web-prod")
+    hub_service = get_service()
+    assert isinstance(hub_service, HubService)
+    _kill_session(hub_service.service_for(org.WORKLOAD).gateway.autoscaling)
+    # When the alarm's event reaches the hub
+    event = from_account(alarm_event("web-prod-5xx", tags={"auto-rollback:group": "web-prod"}), org.WORKLOAD)
+    with pytest.raises(ActionFailedError, match="member-access-denied"):
+        invoke(event)
+    # Then a FAILED names the account, as at a checkpoint: never a silent failure
+    [message] = world.published()
+    assert (message.body["reason"], message.body["account"]) == ("member-access-denied", org.WORKLOAD)
+
+
+def test_a_refusal_of_the_hubs_own_table_is_not_blamed_on_a_member(hub: Any) -> None:
+    # Given a warm hub whose own idempotency table refuses it (an edited hub role, say)
+    world = hub()
+    world.fleet(org.WORKLOAD)
+    hub_service = get_service()
+    assert isinstance(hub_service, HubService)
+    hub_service.service_for(org.WORKLOAD)
+    hub_service._dynamodb.meta.events.register("before-call.dynamodb.*", _refuse_the_hubs_table)
+    # When an operator's rollback needs a record
+    with pytest.raises(Exception) as raised:
+        invoke({**manual_event("rollback", "web-prod"), "account": org.WORKLOAD})
+    # Then nothing says the member's role refused, and the member's session is kept
+    assert "member-access-denied" not in str(raised.value)
+    assert all(message.body["reason"] != "member-access-denied" for message in world.published())
+    assert org.WORKLOAD in hub_service._services
+
+
+def _refuse_the_hubs_table(**_: Any) -> tuple[Any, dict[str, Any]]:
+    error = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform: dynamodb:PutItem"}}
+    return (type("Response", (), {"status_code": 400, "headers": {}})(), error)
