@@ -1,7 +1,7 @@
 """``make reliability``: run the reliability checks and print the table that docs/RELIABILITY.md shows.
 
 Every figure comes from running the checks of ``devkit/reliability/lab.py``
-against the embedded emulator (the same code the tests assert on): faults
+(and ``hub.py``, organization mode) against the embedded emulator (the same code the tests assert on): faults
 injected per AWS call, crash points tried, the storm, the bad-input corpus and
 the Hypothesis fuzz, and the IAM trust-model check on the synthesized policy.
 Exits non-zero if any promise did not hold.
@@ -29,12 +29,13 @@ sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
 from devkit.aws.aws_server import running_emulator  # noqa: E402
 from devkit.aws.faults import FaultKind  # noqa: E402
-from devkit.reliability import lab  # noqa: E402
+from devkit.reliability import hub, lab  # noqa: E402
 
 PROMISES = {
     "fault": "1, 2, 4",
     "crash": "1, 2, 4",
     "storm": "1, 2",
+    "hub": "1, 2",
     "input": "1, 3",
     "trust": "1",
 }
@@ -87,6 +88,7 @@ def run(fuzz_examples: int) -> tuple[list[lab.Check], dict[str, float]]:
             ("fault", lambda: list(lab.fault_matrix(emulator))),
             ("crash", lambda: list(lab.crashes(emulator))),
             ("storm", lambda: [lab.storm(emulator), lab.storm_under_aws_rates(emulator)]),
+            ("hub", lambda: [hub.hub_storm(emulator), hub.refusing_member(emulator)]),
             ("input", lambda: [lab.bad_inputs(emulator), lab.fuzz(emulator, examples=fuzz_examples)]),
             ("trust", lambda: [trust_model()]),
         ]
@@ -126,7 +128,7 @@ def table(checks: list[lab.Check]) -> str:
     rows.append(
         f"| **Crash points total** | {len(crashes)} crash points tried | {PROMISES['crash']} | {_held(crashes)} |"
     )
-    for family in ("storm", "input", "trust"):
+    for family in ("storm", "hub", "input", "trust"):
         for check in [c for c in checks if c.family == family]:
             rows.append(f"| {check.name} | {check.observed} | {PROMISES[family]} | {_held([check])} |")
     return "\n".join(rows)
