@@ -81,6 +81,10 @@ def _deploy_buses_before_spokes(stacks: list[AutoRollbackStack]) -> None:
     """
     hosts = [stack for stack in stacks if stack.spoke_stack_set is not None]
     for host in hosts:
+        # Deleting this stack deletes the StackSet and every spoke of the organization, and `cdk destroy`
+        # of any other region selects it too (it depends on them) unless given --exclusively: CloudFormation
+        # refuses to delete it until someone turns the protection off on purpose (docs/DEPLOY.md, section 11).
+        host.termination_protection = True
         for other in stacks:
             if other is not host:
                 host.add_dependency(other, "every region's hub bus exists before the StackSet creates spokes")

@@ -22,7 +22,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from auto_rollback.observability import CHAT_FAILURE_METRIC, NAMESPACE, REFUSED_ACCOUNT_METRIC, SERVICE
+from auto_rollback.observability import (
+    CHAT_FAILURE_METRIC,
+    NAMESPACE,
+    REFUSED_ACCOUNT_METRIC,
+    SERVICE,
+    UNREADABLE_ALARM_ACCOUNT_METRIC,
+)
 from auto_rollback.outcomes import Outcome
 from infra.console_events import PLACEHOLDER_GROUP
 
@@ -157,7 +163,14 @@ class Dashboard(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         # Hub mode: events of accounts outside memberAccounts, answered without a retry.
-        refused = [_count(REFUSED_ACCOUNT_METRIC, "Events of accounts not served")] if hub else []
+        refused = (
+            [
+                _count(REFUSED_ACCOUNT_METRIC, "Events of accounts not served"),
+                _count(UNREADABLE_ALARM_ACCOUNT_METRIC, "Monitoring accounts not readable at checkpoints"),
+            ]
+            if hub
+            else []
+        )
         stack = Stack.of(self)
         self.dashboard = cloudwatch.Dashboard(
             self,

@@ -305,6 +305,7 @@ def test_the_hub_dashboard_graphs_the_events_of_accounts_it_does_not_serve(hub: 
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     # Then the refused events' metric is on it, next to the rejected events
     assert "RefusedAccountEvents" in body and "OutcomeInvalidEvent" in body
+    assert "UnreadableAlarmAccounts" in body
 
 
 def test_the_deploy_summary_shows_the_rollback_right_where_it_is_in_hub_mode(
@@ -321,3 +322,12 @@ def test_the_deploy_summary_shows_the_rollback_right_where_it_is_in_hub_mode(
     assert second["Rollback/Cancel allowed"].startswith("in each member account's role (the spoke")
     assert (first["Mode"], first["StackSet regions"]) == ("hub (organization)", ", ".join(REGIONS))
     assert "StackSet" not in second
+
+
+def test_the_stack_holding_the_stack_set_is_protected_from_deletion(tmp_path: Path) -> None:
+    # Given the hub app over two regions
+    _, stacks = build(tmp_path, {**HUB_CONTEXT})
+    # When its stacks are read
+    protected = {str(stack.region): bool(stack.termination_protection) for stack in stacks}
+    # Then only the stack holding the StackSet (whose deletion deletes every spoke) is protected
+    assert protected == {"eu-west-1": True, "us-east-1": False}
