@@ -23,7 +23,9 @@ API, asks the role's policies first:
 * The role's identity policies must allow (an explicit Deny wins), its
   permissions boundary too when it has one, and the session policy given to
   ``AssumeRole`` too when there was one. A role deleted since the session began
-  allows nothing.
+  allows nothing, nor does one deleted and re-created with the same name: on AWS a
+  session belongs to the role's unique id (RoleId ``AROA...``, which a re-created
+  role does not get back), as :func:`devkit.aws.sts_api.current` tells.
 * Fail closed: a statement that applies to the request and that the evaluator
   does not understand (an operator other than ``StringEquals``, ``StringLike``,
   ``ArnEquals``, ``ArnLike``; a condition key this module does not provide;
@@ -37,9 +39,15 @@ CloudWatch (JSON, query-compatible) ``AccessDenied`` 403, Tagging (JSON 1.1)
 authorized to perform: <action> on resource: <arn> because no identity-based
 policy allows the <action> action".
 
+An expired session (past the ``Expiration`` STS gave it; :func:`devkit.aws.sts_api.expire`
+moves it) is refused before any policy is read, as AWS authenticates before it
+authorizes: ``ExpiredToken`` 403 "The security token included in the request is
+expired" from Auto Scaling, CloudWatch and STS (query protocol: an AssumeRole made
+with an expired session), ``ExpiredTokenException`` 400 from the Tagging API (JSON).
+
 Requests with any other key (moto's default credentials, keys of IAM users) and
-requests to every other service are passed to moto untouched. Expired sessions
-are not refused (moto does not expire them either).
+requests to every other service are passed to moto untouched (STS's AssumeRole
+decides itself whether a live session may assume, in devkit.aws.sts_api).
 """
 
 from __future__ import annotations
@@ -49,18 +57,20 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 from moto.autoscaling.models import autoscaling_backends
+from moto.core.utils import utcnow
 from moto.iam.exceptions import NotFoundException
 from moto.iam.models import get_account_id_from, iam_backends
 from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
 
-from devkit.aws import organization
+from devkit.aws import organization, sts_api
 from devkit.aws.rate_model import Environ, StartResponse, WsgiApp
 from devkit.aws.wire_errors import error_document
 from devkit.template import policy
@@ -77,8 +87,17 @@ ACCESS_DENIED: dict[str, tuple[str, int]] = {
     "cloudwatch": ("AccessDenied", 403),
     "tagging": ("AccessDeniedException", 400),
 }
+#: What each service answers a call signed by an expired session with (code, HTTP status).
+EXPIRED_TOKEN: dict[str, tuple[str, int]] = {
+    "autoscaling": ("ExpiredToken", 403),
+    "cloudwatch": ("ExpiredToken", 403),
+    "tagging": ("ExpiredTokenException", 400),
+    "sts": ("ExpiredToken", 403),
+}
+EXPIRED_MESSAGE = "The security token included in the request is expired"
 #: CloudWatch's query protocol, for a client that speaks it (botocore's model still lists it).
 _CLOUDWATCH_XML_NAMESPACE = "http://monitoring.amazonaws.com/doc/2010-08-01/"
+_STS_XML_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
 #: The condition operators devkit.template.policy evaluates.
 UNDERSTOOD_OPERATORS = frozenset({"StringEquals", "StringLike", "ArnEquals", "ArnLike"})
 _RESOURCE_TAG_PREFIXES = ("aws:resourcetag/", "autoscaling:resourcetag/")
@@ -99,6 +118,13 @@ class Session:
     arn: str
     #: The inline session policy given to AssumeRole, if any.
     session_policy: str | None
+    access_key: str = ""
+    #: When STS's credentials stop working (naive UTC, as moto stamps it); None if moto kept no session.
+    expiration: datetime | None = None
+
+    @property
+    def expired(self) -> bool:
+        return self.expiration is not None and self.expiration <= utcnow()
 
 
 def session_of(access_key: str, region: str) -> Session | None:
@@ -110,8 +136,9 @@ def session_of(access_key: str, region: str) -> Session | None:
     if not role_arn:
         return None
     session = sts_backends[account][partition].get_assumed_role_from_access_key(access_key)
-    arn = session.arn if session is not None else role_arn
-    return Session(account, partition, role_arn, arn, session.policy if session is not None else None)
+    if session is None:
+        return Session(account, partition, role_arn, role_arn, None, access_key)
+    return Session(account, partition, role_arn, session.arn, session.policy, access_key, session.expiration)
 
 
 @dataclass(frozen=True)
@@ -163,9 +190,13 @@ def refusal_reason(session: Session, request: Request) -> str | None:
     context = _Context(request.context, request.known_prefixes)
     layers: list[tuple[list[policy.Statement], str]] = []
     try:
+        if not sts_api.current(session.access_key, session.role_arn, session.partition):
+            return (
+                no_identity  # the role was deleted (and maybe re-created, a new principal): its sessions keep nothing
+            )
         found = organization.role_policies(session.role_arn)
         if found is None:
-            return no_identity  # the role was deleted: its sessions keep nothing
+            return no_identity
         identity, boundary = found
         layers.append((identity, "identity-based policy"))
         if boundary is not None:
@@ -276,28 +307,48 @@ def _read(environ: Environ, signing_name: str, region: str) -> _Wire:
     return _Wire(signing_name, region, protocol, operation, flat)
 
 
-def _denied(wire: _Wire, message: str) -> tuple[int, dict[str, str], bytes]:
+def _xml_error(namespace: str, code: str, status: int, message: str) -> tuple[int, dict[str, str], bytes]:
+    request_id = str(uuid.uuid4())
+    body = (
+        f'<ErrorResponse xmlns="{namespace}"><Error><Type>Sender</Type><Code>{code}</Code>'
+        f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+    ).encode()
+    return status, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body
+
+
+def _error(wire: _Wire, code: str, status: int, message: str) -> tuple[int, dict[str, str], bytes]:
     service = SERVICES[wire.signing_name][1]
-    code, status = ACCESS_DENIED[service]
     if service == "cloudwatch" and wire.protocol == "query":
-        body = (
-            f'<ErrorResponse xmlns="{_CLOUDWATCH_XML_NAMESPACE}"><Error><Type>Sender</Type><Code>{code}</Code>'
-            f"<Message>{escape(message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
-        ).encode()
-        return status, {"Content-Type": "text/xml"}, body
+        return _xml_error(_CLOUDWATCH_XML_NAMESPACE, code, status, message)
     shown = escape(message) if service == "autoscaling" else message
     return error_document(service, code, status, shown)
 
 
+def _denied(wire: _Wire, message: str) -> tuple[int, dict[str, str], bytes]:
+    code, status = ACCESS_DENIED[SERVICES[wire.signing_name][1]]
+    return _error(wire, code, status, message)
+
+
 def refusal(environ: Environ) -> tuple[int, dict[str, str], bytes] | None:
-    """The AccessDenied answer for a request IAM would refuse, or None to hand the request to moto."""
+    """The ExpiredToken or AccessDenied answer for a request AWS would refuse, or None to hand it to moto."""
     scope = _credential_scope(environ)
-    if len(scope) != 5 or scope[4] != "aws4_request" or scope[3] not in SERVICES:
+    if len(scope) != 5 or scope[4] != "aws4_request" or (scope[3] not in SERVICES and scope[3] != "sts"):
         return None
     session = session_of(scope[0], scope[2])
     if session is None:
         return None  # moto's default credentials, an IAM user's key: left to moto
+    if scope[3] == "sts":
+        if session.expired:
+            return _xml_error(_STS_XML_NAMESPACE, *EXPIRED_TOKEN["sts"], EXPIRED_MESSAGE)
+        return None
     wire = _read(environ, signing_name=scope[3], region=scope[2])
+    if session.expired:
+        return _error(wire, *EXPIRED_TOKEN[SERVICES[wire.signing_name][1]], EXPIRED_MESSAGE)
+    return _authorized(session, wire)
+
+
+def _authorized(session: Session, wire: _Wire) -> tuple[int, dict[str, str], bytes] | None:
+    """AccessDenied where the session's policies refuse the request, else None."""
     prefix = SERVICES[wire.signing_name][0]
     if wire.operation is None:
         action = f"{prefix}:*"

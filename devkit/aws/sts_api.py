@@ -26,6 +26,15 @@ calls to the role's account):
   not tell a missing role from an untrusting one.
 * Then ``DurationSeconds`` must not exceed the role's ``MaxSessionDuration`` (default
   3600), nor 3600 when a role session assumes a role (role chaining).
+* The session is tied to the role's unique id (``RoleId``, ``AROA...``), recorded here
+  keyed by the access key moto issues: on AWS a role deleted and re-created with the
+  same name is a new principal, so :func:`current` is False for the old role's
+  sessions, which keep no permission (:mod:`devkit.aws.authorization` refuses their
+  calls, and an AssumeRole they make is refused as for a deleted role).
+* moto stamps each session's ``Expiration`` and enforces nothing;
+  :mod:`devkit.aws.authorization` refuses an expired session's calls (``ExpiredToken``).
+  :func:`expire` and :func:`expire_all` move expiries to the past, so a test can make
+  a caller's refresh path run without waiting an hour.
 
 The module's name must not start with ``moto`` (see refresh_api's docstring).
 """
@@ -33,16 +42,20 @@ The module's name must not start with ``moto`` (see refresh_api's docstring).
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
+from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
 from moto.iam.exceptions import NotFoundException
-from moto.iam.models import IAMBackend, Role, iam_backends
+from moto.iam.models import IAMBackend, Role, get_account_id_from, iam_backends
 from moto.sts.exceptions import STSValidationError
-from moto.sts.models import sts_backends
+from moto.sts.models import AssumedRole, sts_backends
 from moto.sts.responses import TokenResponse
 from moto.utilities.utils import get_partition
 
@@ -57,6 +70,15 @@ _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}", re.ASCII)
 _ROLE_ARN = re.compile(r"arn:[\w-]+:iam::(\d{12}):role/(?:[\w+=,.@/-]*/)?[\w+=,.@-]{1,64}", re.ASCII)
 _XML_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
 _MOTO_ASSUME_ROLE = TokenResponse.assume_role
+
+_LOCK = threading.Lock()
+#: Access key of an issued session -> RoleId of its role at issue. Keys are random, so entries
+#: left by moto's reset are never read again (their sessions are gone with the STS backend).
+_ISSUED_ROLE_IDS: dict[str, str] = {}
+
+
+class UnknownSessionError(LookupError):
+    """An access key no AssumeRole of the emulator issued."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +117,51 @@ def _iam(account: str, partition: str) -> IAMBackend:
     return backend
 
 
+def _role(role_arn: str, partition: str) -> Role | None:
+    try:
+        # An IAM ARN names its account in its fifth field.
+        return _iam(role_arn.split(":")[4], partition).get_role_by_arn(role_arn)
+    except (NotFoundException, IndexError):
+        return None
+
+
+def current(access_key: str, role_arn: str, partition: str) -> bool:
+    """Whether ``role_arn`` still exists with the RoleId it had when ``access_key``'s session was issued.
+
+    False for a key this module did not issue (fail closed: nothing vouches for its role).
+    """
+    with _LOCK:
+        issued = _ISSUED_ROLE_IDS.get(access_key)
+    role = _role(role_arn, partition)
+    return issued is not None and role is not None and role.id == issued
+
+
+def _session(access_key: str, partition: str) -> AssumedRole:
+    backend = sts_backends[get_account_id_from(access_key)][partition]
+    session: AssumedRole | None = backend.get_assumed_role_from_access_key(access_key)
+    if session is None:
+        raise UnknownSessionError(f"no assumed-role session has the access key {access_key!r}")
+    return session
+
+
+def expire(access_key: str, partition: str = "aws") -> None:
+    """End the session of ``access_key`` now, as its Expiration passing would; UnknownSessionError if none."""
+    _session(access_key, partition).expiration = utcnow() - timedelta(seconds=1)
+
+
+def expire_all(role_arn: str | None = None) -> int:
+    """End every issued session now (only the sessions of ``role_arn`` when given); returns how many."""
+    ended = 0
+    past = utcnow() - timedelta(seconds=1)
+    for by_partition in list(sts_backends.values()):
+        for backend in list(by_partition.values()):
+            for session in list(backend.assumed_roles):
+                if role_arn is None or session.role_arn == role_arn:
+                    session.expiration = past
+                    ended += 1
+    return ended
+
+
 def _caller(response: TokenResponse, partition: str) -> _Caller:
     account = response.current_account
     key = _iam(account, partition).access_keys.get(response.access_key)
@@ -102,10 +169,9 @@ def _caller(response: TokenResponse, partition: str) -> _Caller:
     if role_arn:
         session = sts_backends[account][partition].get_assumed_role_from_access_key(response.access_key)
         shown_as = session.arn if session is not None else role_arn
-        try:
-            role: Role | None = _iam(account, partition).get_role_by_arn(role_arn)
-        except NotFoundException:
-            role = None  # a deleted role's session keeps its ARN and loses every permission
+        # A deleted role's session, or one of a role re-created since (a new RoleId), keeps its ARN
+        # and loses every permission.
+        role = _role(role_arn, partition) if current(response.access_key, role_arn, partition) else None
         return _Caller(organization.Caller(account, role_arn), shown_as, role, is_role_session=True)
     user = f"arn:{partition}:iam::{account}:user/moto"
     return _Caller(organization.Caller(account, user), user, None, is_role_session=False)
@@ -160,7 +226,16 @@ def assume_role(self: TokenResponse) -> Any:
         )
     if duration > int(role.max_session_duration or DEFAULT_DURATION):
         raise STSValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-    return _MOTO_ASSUME_ROLE(self)
+    answer = _MOTO_ASSUME_ROLE(self)
+    issued = (
+        answer.result.get("Credentials")
+        if isinstance(answer, ActionResult) and isinstance(answer.result, dict)
+        else None
+    )
+    if isinstance(issued, AssumedRole):
+        with _LOCK:
+            _ISSUED_ROLE_IDS[issued.access_key_id] = role.id
+    return answer
 
 
 def install() -> bool:

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from auto_rollback.accounts import HUB_BUS_NAME, member_role_name
 from auto_rollback.actions import ActionFailedError
-from devkit.aws import events_rules, refresh_api
+from devkit.aws import events_rules, refresh_api, sts_api
 from devkit.aws.aws_server import REGION, AwsEmulator
 from devkit.scenarios import organization as org
 from devkit.scenarios.events import alarm_event, from_account, refresh_event
@@ -307,6 +307,112 @@ def test_a_role_deleted_after_the_session_began_allows_nothing(aws: AwsEmulator)
 
     # When the session reads tags, Then it is refused
     assert _refused(member.describe_tags)["Code"] == "AccessDenied"
+
+
+READ_TAGS = {"Effect": "Allow", "Action": "autoscaling:DescribeTags", "Resource": "*"}
+
+
+def _recreate_role(*statements: Mapping[str, Any]) -> str:
+    """An administrator deletes the role under test and creates one of the same name, trust and policy."""
+    iam = org.client("iam", org.WORKLOAD)
+    old_id: str = iam.get_role(RoleName=ROLE)["Role"]["RoleId"]
+    iam.delete_role_policy(RoleName=ROLE, PolicyName="UnderTest")
+    iam.delete_role(RoleName=ROLE)
+    trust = _document({"Effect": "Allow", "Principal": {"AWS": org.HUB}, "Action": "sts:AssumeRole"})
+    iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(RoleName=ROLE, PolicyName="UnderTest", PolicyDocument=_document(*statements))
+    return old_id
+
+
+def _assumed(role_arn: str) -> Any:
+    credentials = boto3.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=SESSION)["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
+def test_a_session_of_a_role_re_created_with_the_same_name_allows_nothing(aws: AwsEmulator) -> None:
+    # Given a session of a role that may read tags, whose role is then deleted and re-created with the
+    # same name, trust and policy (a new principal on AWS: sessions belong to the RoleId, AROA...)
+    member = _session(READ_TAGS).client("autoscaling")
+    assert member.describe_tags()["Tags"] == []
+    old_id = _recreate_role(READ_TAGS)
+    role = org.client("iam", org.WORKLOAD).get_role(RoleName=ROLE)["Role"]
+    assert role["RoleId"] != old_id
+
+    # When the old session reads tags
+    error = _refused(member.describe_tags)
+
+    # Then it is refused as a deleted role's session is, naming the session and the action
+    assert error == {
+        "Type": "Sender",
+        "Code": "AccessDenied",
+        "Message": _not_authorized("autoscaling:DescribeTags"),
+        "Status": 403,
+    }
+    # And a session of the re-created role is answered
+    assert _assumed(role["Arn"]).client("autoscaling").describe_tags()["Tags"] == []
+
+
+def test_an_expired_session_is_refused_with_expired_token_by_each_service_in_its_protocol(aws: AwsEmulator) -> None:
+    # Given a session whose role may make the reads, which answer while it is valid
+    boto_session = _session(
+        {
+            "Effect": "Allow",
+            "Action": ["autoscaling:DescribeTags", "cloudwatch:DescribeAlarms", "tag:GetResources"],
+            "Resource": "*",
+        }
+    )
+    autoscaling, cloudwatch = boto_session.client("autoscaling"), boto_session.client("cloudwatch")
+    tagging = boto_session.client("resourcegroupstaggingapi")
+    assert autoscaling.describe_tags()["Tags"] == []
+
+    # When its Expiration passes
+    credentials = boto_session.get_credentials()
+    assert credentials is not None
+    sts_api.expire(credentials.access_key)
+
+    # Then every call is refused before any policy is read, with AWS's ExpiredToken in each protocol
+    expired = "The security token included in the request is expired"
+    assert _refused(autoscaling.describe_tags) == {
+        "Type": "Sender",
+        "Code": "ExpiredToken",
+        "Message": expired,
+        "Status": 403,
+    }
+    error = _refused(cloudwatch.describe_alarms)
+    assert (error["Code"], error["Message"], error["Status"]) == ("ExpiredToken", expired, 403)
+    error = _refused(tagging.get_resources)
+    assert (error["Code"], error["Message"], error["Status"]) == ("ExpiredTokenException", expired, 400)
+
+
+def test_a_session_assumed_again_after_expiry_is_answered(aws: AwsEmulator) -> None:
+    # Given a session of a role that may read tags, expired by expire_all for that role only,
+    # and a session of another account's role, left alone
+    expired_session = _session(READ_TAGS)
+    other = _session(READ_TAGS, account=org.MONITORING).client("autoscaling")
+    role_arn = f"arn:aws:iam::{org.WORKLOAD}:role/{ROLE}"
+    assert sts_api.expire_all(role_arn=role_arn) == 1
+    assert _refused(expired_session.client("autoscaling").describe_tags)["Code"] == "ExpiredToken"
+
+    # When the caller refreshes (assumes the role again), Then the new session is answered
+    assert _assumed(role_arn).client("autoscaling").describe_tags()["Tags"] == []
+    # And the other role's session was never expired
+    assert other.describe_tags()["Tags"] == []
+
+
+def test_expiring_a_key_no_session_holds_is_an_error_naming_it(aws: AwsEmulator) -> None:
+    # Given moto's default credentials (an administrator, not a session)
+    credentials = boto3.Session().get_credentials()
+    assert credentials is not None
+    key = credentials.access_key
+
+    # When a test expires them, Then it is told that key is no session's
+    with pytest.raises(sts_api.UnknownSessionError, match=key):
+        sts_api.expire(key)
 
 
 # --------------------------------------------------------------------------- the function in hub mode

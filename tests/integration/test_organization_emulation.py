@@ -15,8 +15,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from auto_rollback.accounts import HUB_BUS_NAME, member_role_name
-from devkit.aws import events_rules, organization
+from auto_rollback.accounts import HUB_BUS_NAME, hub_role_name, member_role_name
+from devkit.aws import events_rules, organization, sts_api
 from devkit.aws.aws_server import REGION, AwsEmulator
 from devkit.scenarios import organization as org
 from devkit.scenarios.fleet import make_fleet
@@ -407,6 +407,64 @@ def test_a_duration_over_the_roles_maximum_is_a_validation_error(organization_wo
     # When a two-hour session is asked for, Then it is refused, as AWS does
     error = _refused(lambda: _assume(None, org.WORKLOAD, DurationSeconds=7200))
     assert error["Message"] == "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+
+
+def _recreate_hub_role() -> dict[str, str]:
+    """An administrator deletes the hub role and deploys it again (same name): a new RoleId; a new session of it."""
+    iam = org.client("iam", org.HUB)
+    name = hub_role_name(REGION)
+    for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
+    iam.delete_role(RoleName=name)
+    return org.hub_credentials()
+
+
+def test_a_session_of_a_hub_role_re_created_since_may_not_assume_but_the_new_roles_may(
+    organization_world: None,
+) -> None:
+    # Given a spoke trusting the hub role by aws:PrincipalArn, and a session of the hub role,
+    # whose role is then deleted and re-created with the same name (on AWS, a new principal)
+    org.deploy_spoke(SPOKE, org.WORKLOAD)
+    old_hub = org.hub_credentials()
+    new_hub = _recreate_hub_role()
+
+    # When the old session assumes the member role
+    error = _refused(lambda: _assume(old_hub, org.WORKLOAD))
+
+    # Then STS refuses it as it refuses a deleted role's session, naming the session
+    session_arn = f"arn:aws:sts::{org.HUB}:assumed-role/{hub_role_name(REGION)}/{org.HUB_SESSION_NAME}"
+    assert error == {
+        "Type": "Sender",
+        "Code": "AccessDenied",
+        "Message": f"User: {session_arn} is not authorized to perform: sts:AssumeRole on resource: "
+        f"{_member_role_arn(org.WORKLOAD)}",
+        "Status": 403,
+    }
+    # And a session of the re-created role is trusted (the spoke names the role by ARN in a condition,
+    # which a re-created role matches, unlike a role ARN in Principal)
+    assert _assume(new_hub, org.WORKLOAD)["AssumedRoleUser"]["Arn"].startswith(
+        f"arn:aws:sts::{org.WORKLOAD}:assumed-role/{MEMBER_ROLE}/"
+    )
+
+
+def test_an_expired_session_may_not_assume_and_sts_says_its_token_expired(organization_world: None) -> None:
+    # Given a trusting spoke and a session of the hub role whose Expiration has passed
+    org.deploy_spoke(SPOKE, org.WORKLOAD)
+    hub = org.hub_credentials()
+    sts_api.expire(hub["AWS_ACCESS_KEY_ID"])
+
+    # When it assumes the member role
+    error = _refused(lambda: _assume(hub, org.WORKLOAD))
+
+    # Then STS answers ExpiredToken, 403, in its query protocol, before any policy is read
+    assert error == {
+        "Type": "Sender",
+        "Code": "ExpiredToken",
+        "Message": "The security token included in the request is expired",
+        "Status": 403,
+    }
+    # And a fresh session of the same role assumes it
+    assert _assume(org.hub_credentials(), org.WORKLOAD)["Credentials"]["AccessKeyId"]
 
 
 # --------------------------------------------------------------------------- EventBridge across accounts
