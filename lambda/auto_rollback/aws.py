@@ -641,6 +641,9 @@ CREDENTIAL_ERRORS = frozenset(
         "UnrecognizedClientException",
     }
 )
+#: A member session that outlived its credentials (botocore refreshes them 15 minutes early, so this is rare):
+#: nothing is wrong with the role, and assuming it again is all it takes.
+EXPIRED_ERRORS = frozenset({"ExpiredToken", "ExpiredTokenException"})
 #: The hub's own calls (its records, its topics): their refusals are the hub's, never a member's.
 _HUB_OPERATIONS = frozenset({"PutItem", "GetItem", "UpdateItem", "DeleteItem", "Publish"})
 

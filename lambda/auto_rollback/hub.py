@@ -13,8 +13,10 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from botocore.exceptions import ClientError
+
 from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
-from auto_rollback.aws import AwsGateway, MemberAccessError, MemberSessions, member_refusal
+from auto_rollback.aws import EXPIRED_ERRORS, AwsGateway, MemberAccessError, MemberSessions, error_code, member_refusal
 from auto_rollback.events import AlarmTrigger, InvalidEventError, InventoryTrigger, ManualAction, ManualTrigger, Trigger
 from auto_rollback.notification import Notifier
 from auto_rollback.observability import REFUSED_ACCOUNT_METRIC, count, logger
@@ -96,26 +98,31 @@ class HubService:
         read_only = isinstance(trigger, ManualTrigger) and trigger.action is ManualAction.EVALUATE
         group = trigger.auto_scaling_group_name if not isinstance(trigger, AlarmTrigger) else None
         base = Result(Outcome.FAILED, "", trigger.describe(), auto_scaling_group_name=group, account=account)
-        try:
-            service = self.service_for(account)
-        except MemberAccessError as error:
-            if read_only:
-                raise  # a read-only question: answered with the error, never published (it would page)
-            self._fail(member_refused(base, error), error)
-        try:
-            return service.handle(trigger, context)
-        except Exception as error:
-            # Another account's refusals were blamed on it where they happened (service._peer_failed); what
-            # is left is this account's own session: refused after it was assumed (its role deleted, changed
-            # or re-created since, or lacking a permission). It is dropped, so Lambda's retry assumes afresh.
-            refusal = member_refusal(error)
-            if refusal is None or _published(error):
-                raise  # not a refusal, or a FAILED already published where it happened
-            logger.warning("The member account refused the hub's session; it is dropped", extra={"account": account})
-            self.forget(account)
-            if read_only:
-                raise  # a read-only question: answered with the error, never published
-            self._fail(member_failed(base, refusal), error)
+        for attempt in (1, 2):
+            try:
+                service = self.service_for(account)
+            except MemberAccessError as error:
+                if read_only:
+                    raise  # a read-only question: answered with the error, never published (it would page)
+                self._fail(member_refused(base, error), error)
+            try:
+                return service.handle(trigger, context)
+            except Exception as error:
+                # Another account's refusals were blamed on it where they happened (service._peer_failed); what
+                # is left is this account's own session: refused after it was assumed (its role deleted, changed
+                # or re-created since, or lacking a permission), or expired. It is dropped: the role is assumed
+                # afresh, at once for an expired session (nothing is wrong), else by Lambda's retry.
+                refusal = member_refusal(error)
+                if refusal is None or _published(error):
+                    raise  # not a refusal, or a FAILED already published where it happened
+                logger.warning("The member account refused the hub's session: dropped", extra={"account": account})
+                self.forget(account)
+                if attempt == 1 and isinstance(refusal, ClientError) and error_code(refusal) in EXPIRED_ERRORS:
+                    continue
+                if read_only:
+                    raise  # a read-only question: answered with the error, never published
+                self._fail(member_failed(base, refusal), error)
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _fail(self, failed: Result, cause: Exception) -> NoReturn:
         """Publish a FAILED the on-call must see, and fail the invocation so Lambda retries it."""

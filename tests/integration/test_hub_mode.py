@@ -408,3 +408,18 @@ def test_a_refusal_of_the_hubs_own_table_is_not_blamed_on_a_member(hub: Any) -> 
 def _refuse_the_hubs_table(**_: Any) -> tuple[Any, dict[str, Any]]:
     error = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform: dynamodb:PutItem"}}
     return (type("Response", (), {"status_code": 400, "headers": {}})(), error)
+
+
+def test_an_expired_member_session_is_assumed_again_at_once_without_paging(hub: Any) -> None:
+    # Given a warm hub whose workload session has expired (botocore refreshes early, but a session can outlive it)
+    from devkit.aws import sts_api
+
+    world = hub()
+    world.fleet(org.WORKLOAD)
+    invoke({**manual_event("evaluate", "web-prod"), "account": org.WORKLOAD})
+    assert sts_api.expire_all(f"arn:aws:iam::{org.WORKLOAD}:role/{member_role_name(REGION)}") >= 1
+    # When an operator's rollback arrives
+    result = invoke({**manual_event("rollback", "web-prod", reason="bad deploy"), "account": org.WORKLOAD})
+    # Then the role is assumed again within the invocation and the refresh rolled back: nothing wrong was paged
+    assert result["outcome"] == "ROLLBACK_STARTED"
+    assert [message.body["outcome"] for message in world.published()] == ["ROLLBACK_STARTED"]
