@@ -27,6 +27,7 @@ from auto_rollback.service import (
     RollbackService,
     member_failed,
     member_refused,
+    publish_failure,
 )
 from auto_rollback.settings import Settings
 
@@ -126,7 +127,7 @@ class HubService:
 
     def _fail(self, failed: Result, cause: Exception) -> NoReturn:
         """Publish a FAILED the on-call must see, and fail the invocation so Lambda retries it."""
-        _publish_failure(self.notifier, failed)
+        publish_failure(self.notifier, failed)
         raise ActionFailedError(failed) from cause
 
     def inventory(self, trigger: InventoryTrigger, context: LambdaContext) -> dict[str, Any]:
@@ -154,13 +155,6 @@ class HubService:
             account=account,
             summary=f"Account {account} is not in MEMBER_ACCOUNTS: the event was not acted on.",
         )
-
-
-def _publish_failure(notifier: Notifier, failed: Result) -> None:
-    try:
-        notifier.publish(failed)
-    except Exception:  # the invocation fails anyway; the failure destination keeps the event
-        logger.exception("Could not publish the FAILED outcome")
 
 
 #: Member accounts whose sessions a container keeps (least recently used dropped first).

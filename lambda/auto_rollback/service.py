@@ -31,6 +31,7 @@ from auto_rollback.events import (
     Trigger,
 )
 from auto_rollback.facts import ALARM_GROUP_TAG, AlarmFacts, GroupMode, GroupTags, MuteFacts, RefreshFacts
+from auto_rollback.notification import Notifier
 from auto_rollback.observability import UNREADABLE_ALARM_ACCOUNT_METRIC, count, logger
 from auto_rollback.outcomes import Outcome, Result, Severity
 from auto_rollback.settings import Settings
@@ -439,11 +440,7 @@ class RollbackService:
         return result
 
     def _publish_failure(self, failed: Result) -> None:
-        """FAILED is published on every failed attempt: each one is news to the on-call."""
-        try:
-            self.actions.notifier.publish(failed)
-        except Exception:  # the invocation fails anyway; the failure destination keeps the event
-            logger.exception("Could not publish the FAILED outcome")
+        publish_failure(self.actions.notifier, failed)
 
     # --- hub mode: alarms of one account, groups of another ---------------------------------------------------
 
@@ -723,3 +720,11 @@ def member_refused(base: Result, error: MemberAccessError) -> Result:
         summary=f"The hub {error}. Nothing can be read or rolled back in account {error.account} until its "
         "auto-rollback spoke (the StackSet's stack instance) is deployed and trusts the hub.",
     )
+
+
+def publish_failure(notifier: Notifier, failed: Result) -> None:
+    """FAILED is published on every failed attempt: each one is news to the on-call."""
+    try:
+        notifier.publish(failed)
+    except Exception:  # the invocation fails anyway; the failure destination keeps the event
+        logger.exception("Could not publish the FAILED outcome")

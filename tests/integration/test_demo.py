@@ -36,13 +36,13 @@ SCENARIOS = [
 pytestmark = pytest.mark.slow
 
 
-def run_demo(*arguments: str) -> subprocess.CompletedProcess[str]:
+def run_demo(*arguments: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "scripts.demo", *arguments],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=180,  # the first run on a fresh clone also synthesizes the stack
+        timeout=timeout,  # the first run on a fresh clone also synthesizes the stack
         check=False,
     )
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devkit.scenarios.organization import MONITORING, OUTSIDER, REFUSING, WORKLOAD
+from tests.integration import test_demo as demo_tests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCENES = ["cross-account", "role-refused", "outsider"]
@@ -24,14 +24,8 @@ pytestmark = pytest.mark.slow
 
 
 def run_demo(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scripts.demo", *arguments],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=240,  # the first run on a fresh clone also synthesizes the hub stack
-        check=False,
-    )
+    # The first run on a fresh clone also synthesizes the hub stack.
+    return demo_tests.run_demo(*arguments, timeout=240)
 
 
 def explained(done: subprocess.CompletedProcess[str]) -> str:
