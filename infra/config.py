@@ -12,12 +12,16 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Literal
 
 from constructs import Node
 
-from auto_rollback.accounts import ACCOUNT_ID
+from auto_rollback import vocabulary
+from auto_rollback.vocabulary import ACCOUNT_ID, ALARM_STATE, INSUFFICIENT_DATA_STATE
 
+# The function's settings, as literals for the typed options below; their allowed values are read from
+# the function's own enums (auto_rollback.vocabulary), and tests/unit/test_settings.py keeps the two equal.
 IrreversibleFallback = Literal["cancel", "notify"]
 InsufficientDataAction = Literal["ignore", "rollback"]
 MutedAlarmAction = Literal["ignore", "rollback"]
@@ -197,9 +201,9 @@ class Settings:
     @property
     def alarm_states(self) -> tuple[str, ...]:
         """Alarm states whose transitions the function must receive."""
-        if self.insufficient_data_action == "rollback":
-            return ("ALARM", "INSUFFICIENT_DATA")
-        return ("ALARM",)
+        if self.insufficient_data_action == vocabulary.InsufficientDataAction.ROLLBACK.value:
+            return (ALARM_STATE, INSUFFICIENT_DATA_STATE)
+        return (ALARM_STATE,)
 
     @classmethod
     def from_context(cls, node: Node) -> Settings:
@@ -222,17 +226,17 @@ class Settings:
             irreversible_fallback=_choice(
                 values.get(IRREVERSIBLE_FALLBACK, defaults.irreversible_fallback),
                 IRREVERSIBLE_FALLBACK,
-                ("cancel", "notify"),
+                _values(vocabulary.IrreversibleFallback),
             ),
             insufficient_data_action=_choice(
                 values.get(INSUFFICIENT_DATA_ACTION, defaults.insufficient_data_action),
                 INSUFFICIENT_DATA_ACTION,
-                ("ignore", "rollback"),
+                _values(vocabulary.InsufficientDataAction),
             ),
             muted_alarm_action=_choice(
                 values.get(MUTED_ALARM_ACTION, defaults.muted_alarm_action),
                 MUTED_ALARM_ACTION,
-                ("ignore", "rollback"),
+                _values(vocabulary.MutedAlarmAction),
             ),
             notification_emails=tuple(
                 _email(item) for item in _string_list(values.get(NOTIFICATION_EMAILS, []), NOTIFICATION_EMAILS)
@@ -440,6 +444,11 @@ def _boolean(value: Any, key: str) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise ConfigError(f"{key} must be true or false, got {_shown(value)}")
+
+
+def _values(kind: type[StrEnum]) -> tuple[str, ...]:
+    """An enum's values as plain strings: what the options hold and the stack writes."""
+    return tuple(member.value for member in kind)
 
 
 def _choice(value: Any, key: str, allowed: tuple[str, ...]) -> Any:

@@ -18,7 +18,6 @@ that the ``useCdkManagedLogGroup`` flag adds with that very name ("already exist
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from aws_cdk import Acknowledgment, ArnFormat, Fn, RemovalPolicy, Stack, Validations
@@ -29,10 +28,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from auto_rollback.events import INVENTORY_ACTION, ManualAction
+from auto_rollback.vocabulary import INVENTORY_ACTION, ManualAction
+from infra import SAMPLE_EVENTS_DIR
 
 REGISTRY_NAME = "lambda-testevent-schemas"
-EVENTS_DIR = Path(__file__).resolve().parent.parent / "tests" / "events"
 #: What the console offers, kept beside the function's sample events (tests/unit
 #: parses every file there). These are not the samples the function's tests roll
 #: web-prod back with: a shared event is two clicks from a real rollback, so it
@@ -88,7 +87,7 @@ def manual_event_schema(*, hub: bool = False) -> dict[str, Any]:
     examples carry a placeholder for it.
     """
     account = ["account"] if hub else []
-    examples = {name: json.loads((EVENTS_DIR / file).read_text()) for name, file in EXAMPLES.items()}
+    examples = {name: json.loads((SAMPLE_EVENTS_DIR / file).read_text()) for name, file in EXAMPLES.items()}
     if hub:
         examples = {name: {**example, "account": PLACEHOLDER_ACCOUNT} for name, example in examples.items()}
     return {

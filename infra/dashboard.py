@@ -1,6 +1,6 @@
 """What an operator looks at after a deploy: a dashboard and saved Logs Insights queries.
 
-The dashboard graphs the function's own EMF metrics (auto_rollback.observability:
+The dashboard graphs the function's own EMF metrics (auto_rollback.vocabulary names them:
 one ``Outcome<Pascal>`` metric per outcome, ``RollbacksStarted``, ``Failures``,
 all with the single dimension ``service``) beside Lambda's and SQS's metrics and
 the function's alarms. The saved queries read the function's JSON log lines
@@ -22,36 +22,28 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from auto_rollback.observability import (
+from auto_rollback.vocabulary import (
     CHAT_FAILURE_METRIC,
+    DECISION_LOG_MESSAGE,
+    FAILURES_METRIC,
+    INVALID_EVENT,
     NAMESPACE,
     REFUSED_ACCOUNT_METRIC,
+    REJECTED_LOG_MESSAGE,
+    ROLLBACKS_METRIC,
     SERVICE,
     UNREADABLE_ALARM_ACCOUNT_METRIC,
+    Outcome,
+    outcome_metric_name,
 )
-from auto_rollback.outcomes import Outcome
 from infra.console_events import PLACEHOLDER_GROUP
-
-#: What handler.py records for an event it rejects. Not an Outcome: no group was
-#: decided. tests/integration/test_log_queries.py pins it to the handler's metric.
-REJECTED_OUTCOME = "INVALID_EVENT"
-#: The two metrics record_outcome adds for the outcomes an on-call acts on.
-ROLLBACKS_METRIC = "RollbacksStarted"
-FAILURES_METRIC = "Failures"
 
 #: Rollbacks are rare: a week shows the last ones, hourly sums keep each visible.
 DEFAULT_INTERVAL = Duration.days(7)
 PERIOD = Duration.hours(1)
 
-#: The log lines the queries read (handler.py); the integration test pins both.
-DECISION_MESSAGE = "Decision"
-REJECTED_MESSAGE = "Rejected event"
+#: The ``level`` Powertools Logger writes for ``logger.error`` lines.
 ERROR_LEVEL = "ERROR"
-
-
-def outcome_metric_name(outcome: str) -> str:
-    """``ROLLBACK_STARTED`` -> ``OutcomeRollbackStarted``, the name record_outcome emits."""
-    return "Outcome" + "".join(part.capitalize() for part in outcome.split("_"))
 
 
 def dashboard_name(stack: Stack) -> str:
@@ -106,17 +98,17 @@ QUERIES = {
     "DecisionsForGroup": SavedQuery(
         name="Decisions for one group (replace the group name)",
         fields=_DECISION_FIELDS,
-        filters=(("message", DECISION_MESSAGE), ("result.autoScalingGroupName", PLACEHOLDER_GROUP)),
+        filters=(("message", DECISION_LOG_MESSAGE), ("result.autoScalingGroupName", PLACEHOLDER_GROUP)),
     ),
     "RollbacksStarted": SavedQuery(
         name="Rollbacks started",
         fields=_DECISION_FIELDS,
-        filters=(("message", DECISION_MESSAGE), ("result.outcome", Outcome.ROLLBACK_STARTED.value)),
+        filters=(("message", DECISION_LOG_MESSAGE), ("result.outcome", Outcome.ROLLBACK_STARTED.value)),
     ),
     "RejectedEvents": SavedQuery(
         name="Rejected events",
         fields=("field", "problem", "function_request_id"),
-        filters=(("message", REJECTED_MESSAGE),),
+        filters=(("message", REJECTED_LOG_MESSAGE),),
     ),
     # A rollback that could not be done is raised so that Lambda retries the event:
     # it is logged at ERROR (with the group when an alarm links several), never as a
@@ -191,7 +183,7 @@ class Dashboard(Construct):
                             _count(ROLLBACKS_METRIC, "Rollbacks started"),
                             _count(FAILURES_METRIC, "Failed outcomes"),
                             function.metric_errors(period=PERIOD, statistic="Sum", label="Failed invocations"),
-                            _count(outcome_metric_name(REJECTED_OUTCOME), "Rejected events"),
+                            _count(outcome_metric_name(INVALID_EVENT), "Rejected events"),
                             _count(CHAT_FAILURE_METRIC, "Chat copies not published"),
                             *refused,
                         ],

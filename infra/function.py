@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jsii
 from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations
@@ -17,8 +20,27 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from auto_rollback.accounts import hub_role_name, member_role_name
-from auto_rollback.facts import MODE_TAG, GroupMode
+from auto_rollback.vocabulary import (
+    ENV_ALARM_ACCOUNTS,
+    ENV_CHAT_TOPIC_ARN,
+    ENV_DRY_RUN,
+    ENV_IDEMPOTENCY_TABLE_NAME,
+    ENV_INSUFFICIENT_DATA_ACTION,
+    ENV_IRREVERSIBLE_FALLBACK,
+    ENV_MEMBER_ACCOUNTS,
+    ENV_MEMBER_ROLE_NAME,
+    ENV_MUTED_ALARM_ACTION,
+    ENV_NOTIFICATION_TOPIC_ARN,
+    ENV_POWERTOOLS_METRICS_NAMESPACE,
+    ENV_POWERTOOLS_SERVICE_NAME,
+    MEMORY_MB,
+    MODE_TAG,
+    NAMESPACE,
+    SERVICE,
+    GroupMode,
+    hub_role_name,
+    member_role_name,
+)
 from infra import LAMBDA_DIR
 from infra.config import ConfigError, Settings
 
@@ -55,11 +77,8 @@ def powertools_version(requirements: Path = REQUIREMENTS) -> str:
 POWERTOOLS_SSM_PREFIX = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}"
 POWERTOOLS_SSM_PARAMETER = f"{POWERTOOLS_SSM_PREFIX}/{powertools_version()}"
 
-#: The work is a few AWS API calls. Lambda allots CPU in proportion to memory, so
-#: 256 MB doubles the CPU share of the 128 MB minimum, which shortens the cold
-#: start spent importing boto3 and Powertools; at a few invocations per alarm the
-#: cost difference is negligible.
-MEMORY_MB = 256
+# MEMORY_MB (auto_rollback.vocabulary): the work is a few AWS API calls, and 256 MB doubles the
+# CPU share of the 128 MB minimum, which shortens the cold start; the bench measures against it.
 #: A handful of AWS calls (describe, decide, roll back, publish), each retried by
 #: botocore with backoff on throttling or ResourceContention. 60 s leaves room for
 #: those retries while keeping a hung call from holding one of the few reserved
@@ -76,7 +95,7 @@ ASYNC_MAX_EVENT_AGE = Duration.hours(1)
 #: A year of logs: each line may be the evidence of why production was rolled back.
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 
-#: The Auto Scaling calls the function reads with (auto_rollback.aws): group tags
+#: The Auto Scaling calls the function reads with (auto_rollback.gateway): group tags
 #: and the latest refresh. Only the manual ``inventory`` invoke lists groups
 #: (DescribeAutoScalingGroups, filtered on the opt-in tag's key, a page at a time);
 #: deciding on an alarm or a refresh event never does.
@@ -93,85 +112,113 @@ OPT_IN_TAG: str = MODE_TAG
 OPT_IN_VALUE: str = GroupMode.ENABLED.value
 OPT_IN_CONDITION = {"StringEquals": {f"autoscaling:ResourceTag/{OPT_IN_TAG}": OPT_IN_VALUE}}
 TABLE_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
-#: The Sids of data_plane_statements(), in the order they are written.
-DATA_PLANE_SIDS = (
-    "ReadAutoScaling",
-    "ReadAlarms",
-    "FindTaggedAlarms",
-    "ReadAlarmMuteRules",
-    "ReadAlarmTags",
-    "RollBackOptedInGroupsOnly",
+#: A resource written out, or an ARN of the role's own stack (its account and region), made when rendered.
+Resource = str | Callable[[Stack], str]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One statement of a role's policy: one line of the function's contract, with the reason it exists."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resource: Resource
+    why: str
+    conditions: Mapping[str, Mapping[str, Any]] | None = None
+    #: Whether a deployment with these settings makes the calls at all: one that never does is not allowed to.
+    needed: Callable[[Settings], bool] = lambda _settings: True
+
+
+def statements(grants: Iterable[Grant], stack: Stack, settings: Settings) -> list[iam.PolicyStatement]:
+    """The needed grants as policy statements, in the order given, for a role of ``stack``."""
+    return [
+        iam.PolicyStatement(
+            sid=grant.sid,
+            actions=list(grant.actions),
+            resources=[grant.resource(stack) if callable(grant.resource) else grant.resource],
+            conditions=grant.conditions,
+        )
+        for grant in grants
+        if grant.needed(settings)
+    ]
+
+
+def _group_arns(stack: Stack) -> str:
+    """Every Auto Scaling group of the stack's account and region."""
+    return stack.format_arn(
+        service="autoscaling",
+        resource="autoScalingGroup",
+        resource_name="*:autoScalingGroupName/*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+def _alarm_arns(stack: Stack) -> str:
+    """Every CloudWatch alarm of the stack's account and region."""
+    return stack.format_arn(
+        service="cloudwatch", resource="alarm", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+    )
+
+
+#: What the function may do in the account whose groups it protects, on that account's resources.
+#: The one definition of those rights: the account-mode function's role carries them, and in hub
+#: mode so does each member account's role (infra/spoke.py), which the hub function assumes; the
+#: hub's own role carries none of them.
+DATA_PLANE_GRANTS = (
+    Grant(
+        "ReadAutoScaling",
+        AUTO_SCALING_READ_ACTIONS,
+        "*",
+        why="Describe* calls in Auto Scaling accept no resource-level scoping.",
+    ),
+    Grant(
+        "ReadAlarms",
+        ("cloudwatch:DescribeAlarms",),
+        "*",
+        why="Composite alarms are only returned to a DescribeAlarms permission scoped to '*' (CloudWatch API "
+        "reference), and the function follows composite alarms as well as metric alarms.",
+    ),
+    Grant(
+        "FindTaggedAlarms",
+        ("tag:GetResources",),
+        "*",
+        why="A checkpoint or bake check finds the alarms tagged for its group with one GetResources call, "
+        "instead of reading the tags of every alarm in ALARM. A read of tags only, which IAM cannot scope.",
+    ),
+    Grant(
+        "ReadAlarmMuteRules",
+        ("cloudwatch:ListAlarmMuteRules",),
+        "*",
+        why="Only when mutes are honoured: a deployment that acts on muted alarms anyway never asks. "
+        "ListAlarmMuteRules is a list call, which IAM cannot scope to a resource.",
+        needed=lambda settings: settings.muted_alarm_action == "ignore",
+    ),
+    Grant(
+        "ReadAlarmTags",
+        ("cloudwatch:ListTagsForResource",),
+        _alarm_arns,
+        why="The tags of whichever alarm fired name its group; the teams create the alarms, not this stack, "
+        "so the ARN is limited to the account and region but not by name.",
+    ),
+    Grant(
+        "RollBackOptedInGroupsOnly",
+        ROLLBACK_ACTIONS,
+        _group_arns,
+        conditions=OPT_IN_CONDITION,
+        why="The only actions that change anything in Auto Scaling, allowed only on groups whose owner tagged "
+        "them auto-rollback=enabled: a group that is not opted in cannot be rolled back, whatever the code. "
+        "A dry-run deployment never acts, so it is not even allowed to: the promise holds in IAM, not only "
+        "in the code that reads DRY_RUN.",
+        needed=lambda settings: not settings.dry_run,
+    ),
 )
+#: The Sids of DATA_PLANE_GRANTS, in the order they are written.
+DATA_PLANE_SIDS = tuple(grant.sid for grant in DATA_PLANE_GRANTS)
 
 
 def data_plane_statements(stack: Stack, settings: Settings) -> list[iam.PolicyStatement]:
-    """What the function may do in the account whose groups it protects, on that account's resources.
-
-    The one definition of those rights: the account-mode function's role carries them,
-    and in hub mode so does each member account's role (infra/spoke.py), which the hub
-    function assumes; the hub's own role carries none of them. ``stack`` is the stack
-    of the role, whose account and region scope the ARNs.
-    """
-    statements = [
-        iam.PolicyStatement(
-            sid="ReadAutoScaling",
-            # Describe* calls in Auto Scaling accept no resource-level scoping.
-            actions=list(AUTO_SCALING_READ_ACTIONS),
-            resources=["*"],
-        ),
-        iam.PolicyStatement(
-            sid="ReadAlarms",
-            # Composite alarms are only returned to a DescribeAlarms permission
-            # scoped to "*" (CloudWatch API reference), and the function follows
-            # composite alarms as well as metric alarms.
-            actions=["cloudwatch:DescribeAlarms"],
-            resources=["*"],
-        ),
-        iam.PolicyStatement(
-            sid="FindTaggedAlarms",
-            # A checkpoint or bake check finds the alarms tagged for its group with one
-            # GetResources call, instead of reading the tags of every alarm in ALARM.
-            # A read of tags only, which IAM cannot scope to a resource.
-            actions=["tag:GetResources"],
-            resources=["*"],
-        ),
-    ]
-    if settings.muted_alarm_action == "ignore":
-        # Only when mutes are honoured: a deployment that acts on muted alarms
-        # anyway never asks. ListAlarmMuteRules is a list call, which IAM cannot
-        # scope to a resource.
-        statements.append(
-            iam.PolicyStatement(sid="ReadAlarmMuteRules", actions=["cloudwatch:ListAlarmMuteRules"], resources=["*"])
-        )
-    statements.append(
-        iam.PolicyStatement(
-            sid="ReadAlarmTags",
-            actions=["cloudwatch:ListTagsForResource"],
-            resources=[
-                stack.format_arn(
-                    service="cloudwatch",
-                    resource="alarm",
-                    resource_name="*",
-                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
-                )
-            ],
-        )
-    )
-    if not settings.dry_run:
-        # A dry-run deployment never acts, so it is not even allowed to: the
-        # promise holds in IAM, not only in the code that reads DRY_RUN.
-        statements.append(
-            iam.PolicyStatement(
-                sid="RollBackOptedInGroupsOnly",
-                # The only actions that change anything in Auto Scaling, allowed
-                # only on groups whose owner tagged them auto-rollback=enabled: a
-                # group that is not opted in cannot be rolled back, whatever the code.
-                actions=list(ROLLBACK_ACTIONS),
-                resources=[_group_arns(stack)],
-                conditions=OPT_IN_CONDITION,
-            )
-        )
-    return statements
+    """DATA_PLANE_GRANTS as statements of a role of ``stack``, whose account and region scope the ARNs."""
+    return statements(DATA_PLANE_GRANTS, stack, settings)
 
 
 def member_role_arns(stack: Stack) -> str:
@@ -247,16 +294,16 @@ class AutoRollbackFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             environment={
-                "NOTIFICATION_TOPIC_ARN": topic.topic_arn,
-                "IDEMPOTENCY_TABLE_NAME": table.table_name,
-                "DRY_RUN": "true" if settings.dry_run else "false",
-                "IRREVERSIBLE_FALLBACK": settings.irreversible_fallback,
-                "INSUFFICIENT_DATA_ACTION": settings.insufficient_data_action,
-                "MUTED_ALARM_ACTION": settings.muted_alarm_action,
-                **({"CHAT_TOPIC_ARN": chat_topic.topic_arn} if chat_topic else {}),
+                ENV_NOTIFICATION_TOPIC_ARN: topic.topic_arn,
+                ENV_IDEMPOTENCY_TABLE_NAME: table.table_name,
+                ENV_DRY_RUN: "true" if settings.dry_run else "false",
+                ENV_IRREVERSIBLE_FALLBACK: settings.irreversible_fallback,
+                ENV_INSUFFICIENT_DATA_ACTION: settings.insufficient_data_action,
+                ENV_MUTED_ALARM_ACTION: settings.muted_alarm_action,
+                **({ENV_CHAT_TOPIC_ARN: chat_topic.topic_arn} if chat_topic else {}),
                 **(_hub_environment(stack, settings) if settings.hub else {}),
-                "POWERTOOLS_SERVICE_NAME": "auto-rollback",
-                "POWERTOOLS_METRICS_NAMESPACE": "AutoRollback",
+                ENV_POWERTOOLS_SERVICE_NAME: SERVICE,
+                ENV_POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )
@@ -280,9 +327,9 @@ class AutoRollbackFunction(Construct):
         if chat_topic:
             # The chat copy of each outcome (infra/notifications.py); same key as the outcomes
             # topic, so the EncryptOutcomes statement already covers its encryption.
-            self.role.add_to_policy(
-                iam.PolicyStatement(sid="PublishChat", actions=["sns:Publish"], resources=[chat_topic.topic_arn])
-            )
+            chat = Grant("PublishChat", ("sns:Publish",), chat_topic.topic_arn, why="The chat copy of each outcome.")
+            for statement in statements((chat,), stack, settings):
+                self.role.add_to_policy(statement)
 
     def _powertools_layer(self) -> lambda_.ILayerVersion:
         """The AWS-managed layer carrying exactly the Powertools release the tests ran on."""
@@ -301,61 +348,51 @@ class AutoRollbackFunction(Construct):
         table: dynamodb.ITable,
         failed_events: sqs.IQueue,
     ) -> None:
-        """Least privilege: each statement below is one line of the function's contract."""
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn],
-            )
-        )
+        """Least privilege: each grant below is one line of the function's contract."""
         if settings.hub:
-            # The hub acts only as a member account's role: none of the data-plane rights
-            # are its own, so a bug or a forged event cannot touch the hub's account.
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="AssumeMemberRoles",
-                    actions=["sts:AssumeRole"],
-                    resources=[member_role_arns(stack)],
+            own_account: tuple[Grant, ...] = (
+                Grant(
+                    "AssumeMemberRoles",
+                    ("sts:AssumeRole",),
+                    member_role_arns,
                     conditions={"StringEquals": {"aws:ResourceOrgID": settings.organization_id}},
-                )
+                    why="The hub acts only as a member account's role: none of the data-plane rights are its "
+                    "own, so a bug or a forged event cannot touch the hub's account.",
+                ),
             )
         else:
-            for statement in data_plane_statements(stack, settings):
-                self.role.add_to_policy(statement)
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="PublishOutcomes",
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-            )
+            own_account = DATA_PLANE_GRANTS
+        grants = (
+            Grant(
+                "WriteOwnLogs",
+                ("logs:CreateLogStream", "logs:PutLogEvents"),
+                self.log_group.log_group_arn,
+                why="Its own log group only: the role carries no AWS managed policy.",
+            ),
+            *own_account,
+            Grant("PublishOutcomes", ("sns:Publish",), topic.topic_arn, why="Each outcome is published there."),
+            Grant(
+                "EncryptOutcomes",
+                ("kms:Decrypt", "kms:GenerateDataKey"),
+                topic_key.key_arn,
+                why="SNS encrypts each message with a data key from the topic's key, on behalf of the publisher.",
+            ),
+            Grant(
+                "IdempotencyRecords",
+                TABLE_ACTIONS,
+                table.table_arn,
+                why="Powertools' idempotency records: one event is acted on once, however often it is delivered.",
+            ),
+            Grant(
+                "SendFailedEvents",
+                ("sqs:SendMessage",),
+                failed_events.queue_arn,
+                why="Lambda's on-failure destination sends with the function's role and needs SendMessage only. "
+                "The queue uses SQS-managed encryption, so no KMS permission comes with it.",
+            ),
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="EncryptOutcomes",
-                # SNS encrypts each message with a data key from the topic's key,
-                # on behalf of the publisher.
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[topic_key.key_arn],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="IdempotencyRecords",
-                actions=list(TABLE_ACTIONS),
-                resources=[table.table_arn],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="SendFailedEvents",
-                # Lambda's on-failure destination sends with the function's role and
-                # needs SendMessage only. The queue uses SQS-managed encryption, so
-                # no KMS permission comes with it.
-                actions=["sqs:SendMessage"],
-                resources=[failed_events.queue_arn],
-            )
-        )
+        for statement in statements(grants, stack, settings):
+            self.role.add_to_policy(statement)
 
         default_policy = self.role.node.try_find_child("DefaultPolicy")
         assert default_policy is not None  # created by the add_to_policy calls above
@@ -387,16 +424,6 @@ class _SendOnlyQueueDestination:
         return lambda_.DestinationConfig(destination=self._queue.queue_arn)
 
 
-def _group_arns(stack: Stack) -> str:
-    """Every Auto Scaling group of the stack's account and region."""
-    return stack.format_arn(
-        service="autoscaling",
-        resource="autoScalingGroup",
-        resource_name="*:autoScalingGroupName/*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
-
-
 def _as_nag_shows(value: str, placeholder: str) -> str:
     """A stack attribute as cdk-nag prints it: the literal, or ``<AWS::...>`` if unknown."""
     return placeholder if Token.is_unresolved(value) else value
@@ -414,9 +441,9 @@ def _as_nag_shows_arn(arn: str, stack: Stack) -> str:
 def _hub_environment(stack: Stack, settings: Settings) -> dict[str, str]:
     """What tells the function it is a hub (auto_rollback.settings reads the same names)."""
     return {
-        "MEMBER_ROLE_NAME": member_role_name(stack.region),
-        "MEMBER_ACCOUNTS": ",".join(settings.member_accounts),
-        "ALARM_ACCOUNTS": ",".join(settings.alarm_accounts),
+        ENV_MEMBER_ROLE_NAME: member_role_name(stack.region),
+        ENV_MEMBER_ACCOUNTS: ",".join(settings.member_accounts),
+        ENV_ALARM_ACCOUNTS: ",".join(settings.alarm_accounts),
     }
 
 

@@ -6,7 +6,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from auto_rollback.accounts import HUB_BUS_NAME
+from auto_rollback.vocabulary import HUB_BUS_NAME
 
 
 class HubBus(Construct):

@@ -10,7 +10,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from auto_rollback.observability import CHAT_FAILURE_METRIC, NAMESPACE, SERVICE
+from auto_rollback.vocabulary import CHAT_FAILURE_METRIC, NAMESPACE, SERVICE
 
 #: One failure is already worth a human look: each invocation is a production
 #: alarm or refresh that may not have been handled.

@@ -24,7 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from auto_rollback.accounts import HUB_BUS_NAME, hub_role_name, member_role_name
+from auto_rollback.vocabulary import HUB_BUS_NAME, hub_role_name, member_role_name
 from infra.config import ConfigError, Settings
 from infra.failed_events import FailedEvents
 from infra.function import data_plane_statements, data_plane_wildcard_reasons

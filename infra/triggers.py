@@ -11,10 +11,14 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from auto_rollback.facts import TARGET_TRACKING_ALARM_PREFIX
+from auto_rollback.vocabulary import (
+    ALARM_DETAIL_TYPE,
+    ALARM_SOURCE,
+    REFRESH_SOURCE,
+    TARGET_TRACKING_ALARM_PREFIX,
+    RefreshEventType,
+)
 
-ALARM_SOURCE = "aws.cloudwatch"
-ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
 #: Target-tracking alarms go to ALARM on every scale-out of every scaled resource, and the
 #: function would only read tags to find them linked to nothing (they must never be: a
 #: scale-out is no reason to roll back). ``anything-but`` with ``prefix`` works on event
@@ -23,23 +27,9 @@ ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
 #: rows "Anything-but (begins with)" and "Begins with (ignore case)"). So ``targettracking-x``
 #: is still delivered, as the function's own case-sensitive prefix match expects.
 ALARM_NAME_FILTER = [{"anything-but": {"prefix": TARGET_TRACKING_ALARM_PREFIX}}]
-REFRESH_SOURCE = "aws.autoscaling"
 #: Every instance-refresh event the function handles; launch, terminate and
 #: lifecycle events from the same source are left out on purpose.
-REFRESH_DETAIL_TYPES = tuple(
-    f"EC2 Auto Scaling Instance Refresh {what}"
-    for what in (
-        "Started",
-        "Checkpoint Reached",
-        "Started Baking",
-        "Succeeded",
-        "Failed",
-        "Cancelled",
-        "Rollback Started",
-        "Rollback Succeeded",
-        "Rollback Failed",
-    )
-)
+REFRESH_DETAIL_TYPES = tuple(event_type.detail_type for event_type in RefreshEventType)
 #: EventBridge's own retries when Lambda refuses the event (throttled, or the
 #: service briefly unavailable). Lambda accepts asynchronous events in
 #: milliseconds, so an hour of retries only matters during an outage; after that

@@ -18,7 +18,8 @@ if str(LAMBDA_DIR) not in sys.path:
     sys.path.insert(0, str(LAMBDA_DIR))
 
 from auto_rollback.chat import build_chat_message, render_text  # noqa: E402
-from auto_rollback.outcomes import Outcome, Result, Severity  # noqa: E402
+from auto_rollback.outcomes import Result  # noqa: E402
+from auto_rollback.vocabulary import Outcome, Severity  # noqa: E402
 
 ROLLBACK = Result(
     Outcome.ROLLBACK_STARTED,

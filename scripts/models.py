@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = ROOT / "lambda" / "auto_rollback" / "models"
 #: (service, API version, model kinds) shipped with the function.
 SHIPPED = (("cloudwatch", "2010-08-01", ("service-2", "paginators-1")),)
-#: The operations the function calls (auto_rollback.aws; a test keeps the two equal). The
+#: The operations the function calls (auto_rollback.gateway; a test keeps the two equal). The
 #: shipped model holds only them and the shapes they use: a third of the asset's size, and
 #: a client that cannot make any other CloudWatch call.
 OPERATIONS = {"cloudwatch": ("DescribeAlarms", "ListAlarmMuteRules", "ListTagsForResource")}

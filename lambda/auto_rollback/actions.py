@@ -15,63 +15,42 @@ the promises:
   Lambda's retry (or the next duplicate) publishes the original outcome while
   the completed action record keeps the API from being called again.
 
+The records are kept by :mod:`auto_rollback.records`, through Powertools' public API.
+
 docs/RELIABILITY.md lists the faults and crashes these records are tested against.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyItemNotFoundError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS
 from botocore.exceptions import BotoCoreError, ClientError
 
-from auto_rollback.aws import CLIENT_CONFIG, AwsGateway, aws_session, error_code
+from auto_rollback.aws import CLIENT_CONFIG, aws_session, error_code
+from auto_rollback.gateway import AwsGateway
 from auto_rollback.notification import Notifier
 from auto_rollback.observability import logger
-from auto_rollback.outcomes import PUBLISHED_OUTCOMES, Outcome, Result, Severity
-from auto_rollback.settings import IrreversibleFallback
+from auto_rollback.outcomes import Result
+from auto_rollback.records import ACTION_RECORD, PUBLISH_RECORD, HeldElsewhereError, Records, Replayed
+from auto_rollback.vocabulary import (
+    ALREADY_HANDLED,
+    CANCELLED_STATUSES,
+    IRREVERSIBLE,
+    PUBLISHED_OUTCOMES,
+    RECOVERED,
+    REFRESH_ENDED,
+    ROLLING_BACK_STATUSES,
+    IrreversibleFallback,
+    Outcome,
+    RefreshStatus,
+    Severity,
+)
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_dynamodb import DynamoDBClient
-
-#: A refresh id is never reused, so the record only has to outlive every
-#: duplicate and retry of the events about that refresh (Lambda keeps retrying
-#: for at most 6 hours); a week is generous and costs nothing.
-RECORD_TTL_SECONDS = 7 * 24 * 3600
-_REPLAYED = "__replayedFromStore"
-
-REFRESH_ENDED = "refresh-ended"
-IRREVERSIBLE = "rollback-irreversible"
-ALREADY_HANDLED = "already-handled"
-RECOVERED = "recovered-interrupted-invocation"
-
-#: How long an invocation that finds a record held by another waits for it to be completed or to
-#: expire before giving up (and failing, so that Lambda retries the event). The holder normally
-#: finishes in well under a second; the wait also covers our *own* lock when PutItem reached
-#: DynamoDB but its answer was lost and botocore's retry found the record taken.
-WAIT_FOR_HOLDER_SECONDS = 10.0
-
-#: What a refresh looks like after a rollback, and after a cancel (ours or anyone's).
-ROLLING_BACK_STATUSES = frozenset({"RollbackInProgress", "RollbackSuccessful", "RollbackFailed"})
-CANCELLED_STATUSES = frozenset({"Cancelling", "Cancelled"})
-
-
-class HeldElsewhereError(Exception):
-    """Another invocation (or our own lost PutItem) still holds the record: fail so Lambda retries later."""
 
 
 class ActionFailedError(Exception):
@@ -80,11 +59,6 @@ class ActionFailedError(Exception):
     def __init__(self, result: Result) -> None:
         self.result = result
         super().__init__(f"{result.reason}: {result.summary}")
-
-
-def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
-    """Powertools calls this only for answers taken from the store: tag them as such."""
-    return {**response, _REPLAYED: True}
 
 
 class ExactlyOnceActions:
@@ -99,6 +73,7 @@ class ExactlyOnceActions:
         fallback: IrreversibleFallback,
         dynamodb: DynamoDBClient | None = None,
         scope: Mapping[str, str] | None = None,
+        function_name: str | None = None,
     ) -> None:
         self.gateway = gateway
         #: Hub mode: the account and region of the refreshes, part of every record's key, since
@@ -107,26 +82,12 @@ class ExactlyOnceActions:
         self._scope = dict(scope or {})
         self.notifier = notifier
         self.fallback = fallback
-        self._config = IdempotencyConfig(expires_after_seconds=RECORD_TTL_SECONDS, response_hook=_mark_replayed)
         # One client for both records, with the same timeouts and retries as every other call (and one
         # place for tests to inject faults).
         self.dynamodb: DynamoDBClient = dynamodb or aws_session().client("dynamodb", config=CLIENT_CONFIG)
-        # One persistence layer per decorated function (Powertools keeps per-function state in it).
-        self._action_store = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=self.dynamodb)
-        # Configured up front, with the name the decorator would use, so that replay() can read
-        # the action record without taking it.
-        self._action_store.configure(self._config, f"{self._act.__module__}.{self._act.__qualname__}")
-        self._sleep: Callable[[float], None] = time.sleep
-        self._act_once = idempotent_function(
-            data_keyword_argument="refresh",
-            persistence_store=self._action_store,
-            config=self._config,
-        )(self._act)
-        self._publish_once = idempotent_function(
-            data_keyword_argument="key",
-            persistence_store=DynamoDBPersistenceLayer(table_name=table_name, boto3_client=self.dynamodb),
-            config=self._config,
-        )(self._publish)
+        self.records = Records(table_name, self.dynamodb, function_name=function_name)
+        self._act_once = self.records.once(ACTION_RECORD, "refresh", self._act)
+        self._publish_once = self.records.once(PUBLISH_RECORD, "key", self._publish)
 
     def _refresh_key(self, base: Result) -> dict[str, Any]:
         return {
@@ -137,7 +98,7 @@ class ExactlyOnceActions:
 
     def bind(self, context: LambdaContext) -> None:
         """In-progress records of an invocation that dies expire with its time limit, not an hour later."""
-        self._config.register_lambda_context(context)
+        self.records.bind(context)
 
     # --- the action -----------------------------------------------------------------------------------------
 
@@ -148,25 +109,21 @@ class ExactlyOnceActions:
     def _act_and_publish(self, base: Result, remaining_seconds: Callable[[], float], *, recover: bool) -> Result:
         refresh = self._refresh_key(base)
         try:
-            stored = dict(
-                self._waiting_for_holder(
-                    lambda: self._act_once(
-                        refresh=refresh, base=base.to_dict(), remaining_seconds=remaining_seconds, recover=recover
-                    ),
-                    remaining_seconds,
-                )
+            answer = self.records.waiting_for_holder(
+                lambda: self._act_once(
+                    refresh=refresh, base=base.to_dict(), remaining_seconds=remaining_seconds, recover=recover
+                ),
+                remaining_seconds,
+                held=f"the action record of refresh {base.instance_refresh_id} is still held after waiting; "
+                "the event will be retried",
             )
-        except IdempotencyAlreadyInProgressError as error:
-            raise HeldElsewhereError(
-                f"the action record of refresh {base.instance_refresh_id} is still held after waiting; "
-                "the event will be retried"
-            ) from error
+        except HeldElsewhereError:
+            raise
         except Exception as error:  # every failure to act becomes a FAILED outcome, then a retry
             raise ActionFailedError(_failed(base, error)) from error
-        replayed = bool(stored.pop(_REPLAYED, False))
-        original = Result.from_dict(stored)
+        original = Result.from_dict(answer.answer if isinstance(answer, Replayed) else answer)
         self.publish_once(original, remaining_seconds)
-        return _already_handled(base, original) if replayed else original
+        return _already_handled(base, original) if isinstance(answer, Replayed) else original
 
     def replay(self, base: Result, remaining_seconds: Callable[[], float]) -> Result | None:
         """For a refresh that is already rolling back or cancelling: our stored outcome, if we acted.
@@ -184,15 +141,12 @@ class ExactlyOnceActions:
         calling the API again; while it is live, this invocation waits for it.
         """
         refresh = self._refresh_key(base)
-        try:
-            record = self._action_store.get_record(data=refresh)
-        except IdempotencyItemNotFoundError:
+        record = self.records.read(ACTION_RECORD, refresh)
+        if record is None:
             return None
-        if record is None or record.status == STATUS_CONSTANTS["EXPIRED"]:
-            return None
-        if record.status == STATUS_CONSTANTS["INPROGRESS"]:
+        if record.held:
             return self._act_and_publish(base, remaining_seconds, recover=True)
-        original = Result.from_dict(record.response_json_as_dict() or {})
+        original = Result.from_dict(record.answer)
         self.publish_once(original, remaining_seconds)
         return _already_handled(base, original)
 
@@ -286,33 +240,12 @@ class ExactlyOnceActions:
             "outcome": result.outcome.value,
             "event": event,
         }
-        try:
-            answer = self._waiting_for_holder(
-                lambda: self._publish_once(key=key, result=result.to_dict()), remaining_seconds
-            )
-        except IdempotencyAlreadyInProgressError as error:
-            raise HeldElsewhereError(f"the publish record {key} is still held after waiting") from error
-        return not answer.get(_REPLAYED, False)
-
-    def _waiting_for_holder(self, call: Callable[[], Any], remaining_seconds: Callable[[], float]) -> Any:
-        """Run an idempotent call; while another invocation holds its record, wait and try again.
-
-        Each try is one conditional PutItem: it takes the record once the holder's
-        in-progress record has expired (the holder died), or replays the holder's stored
-        answer once it has completed. Gives up, re-raising, after WAIT_FOR_HOLDER_SECONDS
-        or when the invocation's time runs short.
-        """
-        deadline = time.monotonic() + min(WAIT_FOR_HOLDER_SECONDS, max(0.0, remaining_seconds()))
-        delay = 0.05
-        while True:
-            try:
-                return call()
-            except IdempotencyAlreadyInProgressError:
-                if time.monotonic() + delay >= deadline:
-                    raise
-                logger.info("Another invocation holds this record; waiting for it", extra={"delay": delay})
-            self._sleep(delay)
-            delay = min(delay * 2, 0.5)
+        answer = self.records.waiting_for_holder(
+            lambda: self._publish_once(key=key, result=result.to_dict()),
+            remaining_seconds,
+            held=f"the publish record {key} is still held after waiting",
+        )
+        return not isinstance(answer, Replayed)
 
     def _publish(self, *, key: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
         message_id = self.notifier.publish(Result.from_dict(result))
@@ -324,7 +257,7 @@ def _started(result: Result) -> Result:
     return result.with_outcome(
         Outcome.ROLLBACK_STARTED,
         result.reason,
-        refresh_status="RollbackInProgress",
+        refresh_status=RefreshStatus.ROLLBACK_IN_PROGRESS,
         severity=Severity.HIGH,
         summary=f"Rollback started: {result.summary}" if result.summary else "Rollback started.",
     )
@@ -334,7 +267,7 @@ def _cancelled(result: Result, aws_message: str) -> Result:
     return result.with_outcome(
         Outcome.CANCELLED,
         IRREVERSIBLE,
-        refresh_status="Cancelling",
+        refresh_status=RefreshStatus.CANCELLING,
         severity=Severity.HIGH,
         summary=(
             f"AWS cannot roll this refresh back ({aws_message}), so it was cancelled: instances already "

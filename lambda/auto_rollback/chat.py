@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from auto_rollback.accounts import ACCOUNT_ID
-from auto_rollback.outcomes import Outcome, Result, Severity
+from auto_rollback.outcomes import Result
+from auto_rollback.vocabulary import ACCOUNT_ID, Outcome, Severity
 
 VERSION = "1.0"
 SOURCE = "custom"

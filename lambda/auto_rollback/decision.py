@@ -12,19 +12,36 @@ from datetime import datetime
 from enum import StrEnum
 from itertools import chain
 
-from auto_rollback.events import RefreshEventType
-from auto_rollback.facts import (
+from auto_rollback.facts import AlarmFacts, GroupTags, MuteFacts, RefreshFacts
+from auto_rollback.vocabulary import (
+    ACTIONS_SUPPRESSED,
     ALARM_GROUP_TAG,
+    ALARM_MUTED,
+    ALARM_PREDATES_REFRESH,
     ALARM_PREFIX_TAG,
+    ALARM_STATE,
+    DRY_RUN_GROUP,
+    DRY_RUN_REQUEST,
+    DRY_RUN_SETTING,
+    GROUP_NOT_ENABLED,
+    INSUFFICIENT_DATA_STATE,
+    LIFECYCLE_REASONS,
+    NO_ACTIVE_REFRESH,
+    NOT_ALARM_STATE,
+    OPT_IN_NOT_EXACT,
+    REFRESH_CANCELLING,
+    ROLLBACK_BY_ALARM,
+    ROLLBACK_BY_REQUEST,
+    ROLLBACK_IN_PROGRESS,
     TARGET_TRACKING_ALARM_PREFIX,
-    AlarmFacts,
     GroupMode,
-    GroupTags,
-    MuteFacts,
-    RefreshFacts,
+    InsufficientDataAction,
+    MutedAlarmAction,
+    Outcome,
+    RefreshEventType,
+    RefreshStatus,
+    Severity,
 )
-from auto_rollback.outcomes import Severity
-from auto_rollback.settings import InsufficientDataAction, MutedAlarmAction
 
 
 class Verdict(StrEnum):
@@ -40,33 +57,34 @@ class Decision:
     verdict: Verdict
     reason: str  # machine-readable, e.g. "alarm-predates-refresh"
 
+    @property
+    def outcome(self) -> Outcome:
+        """What the result says; for ROLLBACK, what the action reports when it succeeds (it may say otherwise)."""
+        return _VERDICT_OUTCOMES[self.verdict]
 
-# Machine-readable reasons, documented in the README.
-NOT_ALARM_STATE = "not-alarm-state"
-ALARM_MUTED = "alarm-muted"
-ACTIONS_SUPPRESSED = "alarm-actions-suppressed"
-NO_LINKED_GROUP = "no-linked-group"
-GROUP_NOT_ENABLED = "group-not-enabled"
-OPT_IN_NOT_EXACT = "opt-in-tag-not-exact"
-GROUP_TAG_NOT_EXACT = "group-tag-not-exact"
-NO_ACTIVE_REFRESH = "no-active-refresh"
-REFRESH_CANCELLING = "refresh-cancelling"
-ROLLBACK_IN_PROGRESS = "rollback-in-progress"
-ALARM_PREDATES_REFRESH = "alarm-predates-refresh"
-NO_ALARM_IN_ALARM = "no-linked-alarm-in-alarm"
-DRY_RUN_SETTING = "dry-run"
-DRY_RUN_GROUP = "group-dry-run"
-DRY_RUN_REQUEST = "dry-run-requested"
+    @property
+    def dry_run(self) -> bool:
+        """A dry run is news for the on-call (MEDIUM): it says what would have been done."""
+        return self.verdict is Verdict.DRY_RUN
+
+
+_VERDICT_OUTCOMES = {
+    Verdict.ROLLBACK: Outcome.ROLLBACK_STARTED,
+    Verdict.DRY_RUN: Outcome.DRY_RUN,
+    Verdict.SKIP: Outcome.SKIPPED,
+    Verdict.DEDUPLICATE: Outcome.DEDUPLICATED,
+    Verdict.NOTIFY: Outcome.NOTIFIED,
+}
 
 
 def alarm_state_acts(state: str, insufficient_data: InsufficientDataAction) -> bool:
     """Only ALARM is a failure signal, and INSUFFICIENT_DATA when the operator says so."""
-    if state == "ALARM":
+    if state == ALARM_STATE:
         return True
-    return state == "INSUFFICIENT_DATA" and insufficient_data is InsufficientDataAction.ROLLBACK
+    return state == INSUFFICIENT_DATA_STATE and insufficient_data is InsufficientDataAction.ROLLBACK
 
 
-def alarm_silenced(
+def why_alarm_silenced(
     *,
     mute: MuteFacts | None,
     actions_suppressed_by: str | None,
@@ -91,12 +109,15 @@ def mute_window_ended(mute: MuteFacts | None, now: datetime, muted_alarm_action:
     return mute is not None and not mute.mutes_at(now) and muted_alarm_action is MutedAlarmAction.IGNORE
 
 
-def after_mute_window(event_state: str, current_state: str | None, current_mute: MuteFacts | None) -> Decision | None:
-    """A late event whose mute window has ended acts only as CloudWatch would act now.
+def why_held_after_mute_window(
+    event_state: str, current_state: str | None, current_mute: MuteFacts | None
+) -> Decision | None:
+    """Why a late event whose mute window has ended is not acted on; None when it acts as usual.
 
-    CloudWatch runs the actions a mute held back only if the alarm is still in that
-    state when the window ends, and not while another rule mutes it ("How alarm mute
-    rules work"). ``current_state`` is None for an alarm deleted since.
+    It acts only as CloudWatch would act now: CloudWatch runs the actions a mute held
+    back only if the alarm is still in that state when the window ends, and not while
+    another rule mutes it ("How alarm mute rules work"). ``current_state`` is None for
+    an alarm deleted since.
     """
     if current_state != event_state:
         return Decision(Verdict.SKIP, NOT_ALARM_STATE)
@@ -206,7 +227,7 @@ def group_tag_near_miss(tagged: str, group: GroupTags) -> bool:
     return group.name == tagged and tagged != tagged.strip() and group.mode is GroupMode.DISABLED
 
 
-def not_enabled(group: GroupTags) -> Decision:
+def decide_not_enabled(group: GroupTags) -> Decision:
     """Why a disabled group is left alone: no opt-in, or an opt-in value that is not exact."""
     return Decision(Verdict.SKIP, OPT_IN_NOT_EXACT if group.meant_mode else GROUP_NOT_ENABLED)
 
@@ -239,11 +260,11 @@ def decide_rollback(  # noqa: PLR0911 - one return per row of the decision table
     finer than the event's ``time``); None for a manual request, which has no alarm.
     """
     if group.mode is GroupMode.DISABLED:
-        return not_enabled(group)
-    refresh_state = refresh_can_roll_back(refresh)
-    if refresh_state is not None:
-        return refresh_state
-    assert refresh is not None  # refresh_can_roll_back returned None, so there is an active refresh
+        return decide_not_enabled(group)
+    not_active = why_refresh_cannot_roll_back(refresh)
+    if not_active is not None:
+        return not_active
+    assert refresh is not None  # why_refresh_cannot_roll_back returned None, so there is an active refresh
     if signal_at is not None and refresh.start_time is not None and signal_at < refresh.start_time:
         return Decision(Verdict.SKIP, ALARM_PREDATES_REFRESH)
     if dry_run_requested:
@@ -252,16 +273,16 @@ def decide_rollback(  # noqa: PLR0911 - one return per row of the decision table
         return Decision(Verdict.DRY_RUN, DRY_RUN_SETTING)
     if group.mode is GroupMode.DRY_RUN:
         return Decision(Verdict.DRY_RUN, DRY_RUN_GROUP)
-    return Decision(Verdict.ROLLBACK, "alarm" if signal_at is not None else "manual-request")
+    return Decision(Verdict.ROLLBACK, ROLLBACK_BY_ALARM if signal_at is not None else ROLLBACK_BY_REQUEST)
 
 
-def refresh_can_roll_back(refresh: RefreshFacts | None) -> Decision | None:
-    """None when the refresh is active; otherwise why nothing is to be done."""
+def why_refresh_cannot_roll_back(refresh: RefreshFacts | None) -> Decision | None:
+    """Why nothing is to be done to the refresh; None when it is active, so a rollback can help."""
     if refresh is None:
         return Decision(Verdict.SKIP, NO_ACTIVE_REFRESH)
-    if refresh.status == "RollbackInProgress":
+    if refresh.status == RefreshStatus.ROLLBACK_IN_PROGRESS:
         return Decision(Verdict.DEDUPLICATE, ROLLBACK_IN_PROGRESS)
-    if refresh.status == "Cancelling":
+    if refresh.status == RefreshStatus.CANCELLING:
         return Decision(Verdict.SKIP, REFRESH_CANCELLING)
     if not refresh.is_active:
         return Decision(Verdict.SKIP, NO_ACTIVE_REFRESH)
@@ -277,8 +298,8 @@ def decide_lifecycle(group: GroupTags, event_type: RefreshEventType) -> Decision
     if group.mode is GroupMode.DISABLED:
         if group.meant_mode and event_type is RefreshEventType.STARTED:
             return Decision(Verdict.NOTIFY, OPT_IN_NOT_EXACT)
-        return not_enabled(group)
-    return Decision(Verdict.NOTIFY, _LIFECYCLE_REASONS[event_type])
+        return decide_not_enabled(group)
+    return Decision(Verdict.NOTIFY, LIFECYCLE_REASONS[event_type])
 
 
 def lifecycle_severity(event_type: RefreshEventType, warnings: Iterable[str] = ()) -> Severity:
@@ -324,8 +345,3 @@ def target_tracking_prefix_problem(alarm_prefix: str | None) -> str | None:
         f"the group's {ALARM_PREFIX_TAG} tag {alarm_prefix!r} starts with {TARGET_TRACKING_ALARM_PREFIX!r}, "
         "and the state changes of alarms named so (target-tracking scaling alarms) never reach the function"
     )
-
-
-_LIFECYCLE_REASONS = {
-    event_type: "refresh-" + event_type.name.lower().replace("_", "-") for event_type in RefreshEventType
-}

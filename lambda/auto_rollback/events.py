@@ -17,17 +17,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from auto_rollback.accounts import ACCOUNT_ID
 from auto_rollback.facts import MuteFacts
-
-ALARM_SOURCE = "aws.cloudwatch"
-ALARM_DETAIL_TYPE = "CloudWatch Alarm State Change"
-REFRESH_SOURCE = "aws.autoscaling"
-REFRESH_DETAIL_TYPE_PREFIX = "EC2 Auto Scaling Instance Refresh "
-ALARM_STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
+from auto_rollback.vocabulary import (
+    ACCOUNT_ID,
+    ALARM_DETAIL_TYPE,
+    ALARM_SOURCE,
+    ALARM_STATES,
+    INVENTORY_ACTION,
+    REFRESH_DETAIL_TYPE_PREFIX,
+    REFRESH_SOURCE,
+    ManualAction,
+    RefreshEventType,
+)
 
 # Limits come from the AWS APIs: group names are 1-255 characters, alarm names
 # 1-255, and nothing legitimate is larger than this in the fields we keep.
@@ -40,7 +43,6 @@ _MAX_RULE_ARN = 1600
 #: ``ActionsSuppressedBy`` is one of three short words today; room for a new one.
 _MAX_SUPPRESSION_KIND = 64
 _MANUAL_FIELDS = frozenset({"action", "autoScalingGroupName", "reason", "dryRun", "account"})
-INVENTORY_ACTION = "inventory"
 _INVENTORY_FIELDS = frozenset({"action", "nextToken", "account"})
 #: An inventory token holds an Auto Scaling NextToken (the model sets no length) and a group
 #: name (255); real ones are a few hundred characters. Anything this long is not ours.
@@ -64,29 +66,6 @@ class InvalidEventError(ValueError):
         self.field = field
         self.problem = problem
         super().__init__(f"invalid event: {field}: {problem}")
-
-
-class RefreshEventType(StrEnum):
-    """The instance-refresh detail-types, by the suffix after the common prefix."""
-
-    STARTED = "Started"
-    CHECKPOINT_REACHED = "Checkpoint Reached"
-    STARTED_BAKING = "Started Baking"
-    SUCCEEDED = "Succeeded"
-    FAILED = "Failed"
-    CANCELLED = "Cancelled"
-    ROLLBACK_STARTED = "Rollback Started"
-    ROLLBACK_SUCCEEDED = "Rollback Succeeded"
-    ROLLBACK_FAILED = "Rollback Failed"
-
-    @property
-    def detail_type(self) -> str:
-        return REFRESH_DETAIL_TYPE_PREFIX + self.value
-
-
-class ManualAction(StrEnum):
-    ROLLBACK = "rollback"
-    EVALUATE = "evaluate"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """What the function knows about the world when it decides: plain, immutable records.
 
-The records are filled in by :mod:`auto_rollback.aws` and read by the pure
+The records are filled in by :mod:`auto_rollback.answers` and read by the pure
 :mod:`auto_rollback.decision`, so decisions can be tested without AWS.
 """
 
@@ -8,58 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
-#: Group tag that opts a group in. Absent means disabled.
-MODE_TAG = "auto-rollback"
-#: Group tag: alarms whose name starts with this value watch the group.
-ALARM_PREFIX_TAG = "auto-rollback:alarm-prefix"
-#: Alarm tag: the name of the group this alarm watches.
-ALARM_GROUP_TAG = "auto-rollback:group"
-#: How EC2 Auto Scaling and Application Auto Scaling name the alarms of target-tracking
-#: policies (``TargetTracking-<resource>-AlarmHigh-<uuid>``, ``...-AlarmLow-<uuid>``). They go
-#: to ALARM on every scale-out, so the stack's alarm rule drops their state changes
-#: (infra/triggers.py), and an alarm named like this never invokes the function.
-TARGET_TRACKING_ALARM_PREFIX = "TargetTracking-"
+from auto_rollback.vocabulary import ACTIVE_STATUSES, GroupMode
 
 #: Launch template versions that name no fixed version: a rollback cannot restore them
 #: (AWS, "Undo changes with a manual or auto rollback", Considerations).
 MOVING_VERSIONS = frozenset({"$Latest", "$Default"})
-
-#: Refresh statuses in which a rollback can still help.
-ACTIVE_STATUSES = frozenset({"Pending", "InProgress", "Baking"})
-
-
-class GroupMode(StrEnum):
-    """The value of a group's ``auto-rollback`` tag."""
-
-    ENABLED = "enabled"
-    DRY_RUN = "dry-run"
-    DISABLED = "disabled"
-
-    @classmethod
-    def from_tag(cls, value: str | None) -> GroupMode:
-        """Exactly a known value, or disabled: the function never guesses consent.
-
-        Exact on purpose: the IAM policy that allows the rollback compares the tag
-        with ``StringEquals`` (case-sensitive, no trimming). A looser match here would
-        decide to roll back a group that IAM then refuses to touch.
-        """
-        try:
-            return cls(value or "")
-        except ValueError:
-            return cls.DISABLED
-
-    @classmethod
-    def near_miss(cls, value: str | None) -> GroupMode | None:
-        """The mode an owner most likely meant by a value that is not exact (``Enabled``, ``enabled ``)."""
-        if value is None or cls.from_tag(value) is not cls.DISABLED:
-            return None
-        try:
-            meant = cls(" ".join(value.split()).lower())
-        except ValueError:
-            return None
-        return None if meant is cls.DISABLED else meant
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,17 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
-from auto_rollback.aws import CLIENT_CONFIG, AwsGateway, MemberSessions, aws_session
+from auto_rollback.aws import CLIENT_CONFIG, aws_session
 from auto_rollback.events import InvalidEventError, InventoryTrigger, ManualTrigger, parse_event
+from auto_rollback.gateway import AwsGateway
 from auto_rollback.hub import HubService
+from auto_rollback.members import MemberSessions
 from auto_rollback.notification import Notifier
 from auto_rollback.observability import logger, metrics, record_outcome, traced_handler
-from auto_rollback.outcomes import Outcome, Result
+from auto_rollback.outcomes import Result
 from auto_rollback.service import GroupsFailedError, RollbackService
 from auto_rollback.settings import Settings
+from auto_rollback.vocabulary import DECISION_LOG_MESSAGE, INVALID_EVENT, REJECTED_LOG_MESSAGE, Outcome
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -61,6 +64,7 @@ def get_service() -> RollbackService | HubService:
         notifier,
         table_name=settings.idempotency_table_name,
         fallback=settings.irreversible_fallback,
+        function_name=settings.function_name,
     )
     return RollbackService(settings, gateway, actions)
 
@@ -104,8 +108,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def record_rejection(error: InvalidEventError) -> None:
-    logger.error("Rejected event", extra={"field": error.field, "problem": error.problem})
-    record_outcome("INVALID_EVENT")
+    logger.error(REJECTED_LOG_MESSAGE, extra={"field": error.field, "problem": error.problem})
+    record_outcome(INVALID_EVENT)
 
 
 def record_decisions(results: list[Result]) -> None:
@@ -113,9 +117,9 @@ def record_decisions(results: list[Result]) -> None:
     for result in results:
         record_outcome(result.outcome.value)
         if result.outcome is Outcome.FAILED:
-            logger.error("Decision", extra={"result": result.to_dict()})
+            logger.error(DECISION_LOG_MESSAGE, extra={"result": result.to_dict()})
         else:
-            logger.info("Decision", extra={"result": result.to_dict()})
+            logger.info(DECISION_LOG_MESSAGE, extra={"result": result.to_dict()})
 
 
 def summarize(results: list[Result]) -> dict[str, Any]:

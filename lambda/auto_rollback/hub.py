@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from botocore.exceptions import ClientError
 
 from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
-from auto_rollback.aws import EXPIRED_ERRORS, AwsGateway, MemberAccessError, MemberSessions, error_code, member_refusal
-from auto_rollback.events import AlarmTrigger, InvalidEventError, InventoryTrigger, ManualAction, ManualTrigger, Trigger
+from auto_rollback.aws import error_code
+from auto_rollback.events import AlarmTrigger, InvalidEventError, InventoryTrigger, ManualTrigger, Trigger
+from auto_rollback.gateway import AwsGateway
+from auto_rollback.members import EXPIRED_ERRORS, MemberAccessError, MemberSessions, member_refusal
 from auto_rollback.notification import Notifier
-from auto_rollback.observability import REFUSED_ACCOUNT_METRIC, count, logger
-from auto_rollback.outcomes import Outcome, Result
+from auto_rollback.observability import count, logger
+from auto_rollback.outcomes import Draft, Result
 from auto_rollback.service import (
-    ACCOUNT_NOT_SERVED,
     GroupsFailedError,
     RollbackService,
     member_failed,
@@ -30,6 +31,7 @@ from auto_rollback.service import (
     publish_failure,
 )
 from auto_rollback.settings import Settings
+from auto_rollback.vocabulary import ACCOUNT_NOT_SERVED, REFUSED_ACCOUNT_METRIC, ManualAction, Outcome
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -71,6 +73,7 @@ class HubService:
             fallback=self.settings.irreversible_fallback,
             dynamodb=self._dynamodb,  # one client, and one connection pool, for every account's records
             scope={"account": account, "region": self.settings.region},
+            function_name=self.settings.function_name,
         )
         service = RollbackService(
             self.settings, gateway, actions, account=account, peers=self.service_for, forget_peer=self.forget
@@ -98,7 +101,7 @@ class HubService:
                 return [self._refused(trigger, account)]
         read_only = isinstance(trigger, ManualTrigger) and trigger.action is ManualAction.EVALUATE
         group = trigger.auto_scaling_group_name if not isinstance(trigger, AlarmTrigger) else None
-        base = Result(Outcome.FAILED, "", trigger.describe(), auto_scaling_group_name=group, account=account)
+        base = Draft(trigger.describe(), auto_scaling_group_name=group, account=account)
         for attempt in (1, 2):
             try:
                 service = self.service_for(account)

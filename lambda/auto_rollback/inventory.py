@@ -23,19 +23,29 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from auto_rollback import decision as rules
-from auto_rollback.actions import IRREVERSIBLE
-from auto_rollback.aws import MAX_ALARM_NAME, MAX_ALARM_NAMES, MAX_TAG_FILTER_VALUES, AwsGateway, error_code
-from auto_rollback.events import INVENTORY_ACTION, InvalidEventError, InventoryCursor
-from auto_rollback.facts import (
+from auto_rollback.aws import error_code
+from auto_rollback.events import InvalidEventError, InventoryCursor
+from auto_rollback.facts import MOVING_VERSIONS, AlarmFacts, GroupConfig, RefreshFacts
+from auto_rollback.gateway import MAX_ALARM_NAME, MAX_ALARM_NAMES, MAX_TAG_FILTER_VALUES, AwsGateway
+from auto_rollback.vocabulary import (
     ALARM_GROUP_TAG,
     ALARM_PREFIX_TAG,
+    ALARM_PREFIX_TOO_LONG,
+    ALARMS_NOT_ALL_LISTED,
+    DRY_RUN_GROUP,
+    DRY_RUN_SETTING,
+    INVENTORY_ACTION,
+    IRREVERSIBLE,
     MODE_TAG,
-    MOVING_VERSIONS,
+    MOVING_LAUNCH_TEMPLATE_VERSION,
+    NO_LINKED_ALARM,
+    OPT_IN_NOT_EXACT,
+    OPT_IN_UNRECOGNISED,
+    OUT_OF_TIME,
+    TARGET_TRACKING_ALARM,
     TARGET_TRACKING_ALARM_PREFIX,
-    AlarmFacts,
-    GroupConfig,
+    TARGET_TRACKING_PREFIX,
     GroupMode,
-    RefreshFacts,
 )
 
 #: Groups per invoke: the 20 values one GetResources tag filter takes, so one paged call finds
@@ -61,17 +71,6 @@ CALL_BUDGET = (
 TIME_RESERVE_SECONDS = 15.0
 #: Linked alarms named in a group's entry (those in ALARM first); all are counted.
 MAX_ALARMS_SHOWN = 10
-
-# Warning codes, documented in the README. Near misses reuse the decision's reason.
-OPT_IN_NOT_EXACT = rules.OPT_IN_NOT_EXACT
-OPT_IN_UNRECOGNISED = "opt-in-tag-unrecognised"
-NO_LINKED_ALARM = "no-linked-alarm"
-MOVING_LAUNCH_TEMPLATE_VERSION = "launch-template-moving-version"
-TARGET_TRACKING_PREFIX = "target-tracking-prefix"
-TARGET_TRACKING_ALARM = "target-tracking-alarm"
-ALARM_PREFIX_TOO_LONG = "alarm-prefix-too-long"
-ALARMS_NOT_ALL_LISTED = "alarms-not-all-listed"
-OUT_OF_TIME = "out-of-time"
 
 
 @dataclass(frozen=True)
@@ -148,23 +147,23 @@ def rollback_status(
     """Whether the group's current refresh can be rolled back now, and the decision's reason when not.
 
     Uses the decision's own reasons: a group that is not opted in, then the refresh's
-    state (:func:`decision.refresh_can_roll_back`), then what AWS refuses up front
+    state (:func:`decision.why_refresh_cannot_roll_back`), then what AWS refuses up front
     (``rollback-irreversible``, as when RollbackInstanceRefresh refuses). Possible but
     only reported: ``dry-run`` (the deployment) or ``group-dry-run``.
     """
     tags = config.tags
     if tags.mode is GroupMode.DISABLED:
-        return False, rules.not_enabled(tags).reason
-    blocked = rules.refresh_can_roll_back(refresh)
+        return False, rules.decide_not_enabled(tags).reason
+    blocked = rules.why_refresh_cannot_roll_back(refresh)
     if blocked is not None:
         return False, blocked.reason
-    assert refresh is not None  # refresh_can_roll_back returned None: there is an active refresh
+    assert refresh is not None  # why_refresh_cannot_roll_back returned None: there is an active refresh
     if refresh.known_irreversible or config.launch_template_version in MOVING_VERSIONS:
         return False, IRREVERSIBLE
     if dry_run_setting:
-        return True, rules.DRY_RUN_SETTING
+        return True, DRY_RUN_SETTING
     if tags.mode is GroupMode.DRY_RUN:
-        return True, rules.DRY_RUN_GROUP
+        return True, DRY_RUN_GROUP
     return True, None
 
 

@@ -13,6 +13,8 @@ as a plain message, in the custom-notification format Amazon Q Developer in chat
 applications renders (auto_rollback.chat): SNS's message structure offers no key
 for Amazon Q Developer, whose subscriptions use the ``https`` protocol, which any
 other HTTPS subscriber would share.
+
+One of the modules that call AWS (SNS; see :mod:`auto_rollback.aws`).
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from auto_rollback.aws import CLIENT_CONFIG, aws_session
 from auto_rollback.chat import build_chat_message, console_url
-from auto_rollback.observability import CHAT_FAILURE_METRIC, logger, metrics
+from auto_rollback.observability import logger, metrics
 from auto_rollback.outcomes import Result
+from auto_rollback.vocabulary import CHAT_FAILURE_METRIC
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient

@@ -15,18 +15,19 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-SERVICE = "auto-rollback"
-NAMESPACE = "AutoRollback"
-#: A chat copy of an outcome that SNS refused (the outcome itself was published);
-#: the stack alarms on it and graphs it.
-CHAT_FAILURE_METRIC = "ChatPublishFailures"
-#: Hub mode: events from an account outside MEMBER_ACCOUNTS, refused without retries.
-REFUSED_ACCOUNT_METRIC = "RefusedAccountEvents"
-#: Hub mode: a monitoring account whose alarms a checkpoint could not read (its role refused the hub).
-UNREADABLE_ALARM_ACCOUNT_METRIC = "UnreadableAlarmAccounts"
+from auto_rollback.vocabulary import (
+    ENV_POWERTOOLS_METRICS_NAMESPACE,
+    ENV_POWERTOOLS_SERVICE_NAME,
+    FAILURES_METRIC,
+    NAMESPACE,
+    ROLLBACKS_METRIC,
+    SERVICE,
+    Outcome,
+    outcome_metric_name,
+)
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE))
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE), service=SERVICE)
+logger = Logger(service=os.environ.get(ENV_POWERTOOLS_SERVICE_NAME, SERVICE))
+metrics = Metrics(namespace=os.environ.get(ENV_POWERTOOLS_METRICS_NAMESPACE, NAMESPACE), service=SERVICE)
 
 
 def tracing_enabled() -> bool:
@@ -53,16 +54,12 @@ def traced_handler[F: Callable[..., Any]](handler: F) -> F:
 def record_outcome(outcome: str) -> None:
     """One EMF metric per decision, by outcome (and ``OutcomeInvalidEvent`` per rejected event),
     plus the two an on-call cares about."""
-    metrics.add_metric(name=f"Outcome{_pascal(outcome)}", unit=MetricUnit.Count, value=1)
-    if outcome == "ROLLBACK_STARTED":
-        metrics.add_metric(name="RollbacksStarted", unit=MetricUnit.Count, value=1)
-    elif outcome == "FAILED":
-        metrics.add_metric(name="Failures", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=outcome_metric_name(outcome), unit=MetricUnit.Count, value=1)
+    if outcome == Outcome.ROLLBACK_STARTED:
+        metrics.add_metric(name=ROLLBACKS_METRIC, unit=MetricUnit.Count, value=1)
+    elif outcome == Outcome.FAILED:
+        metrics.add_metric(name=FAILURES_METRIC, unit=MetricUnit.Count, value=1)
 
 
 def count(metric: str) -> None:
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
-
-
-def _pascal(outcome: str) -> str:
-    return "".join(part.capitalize() for part in outcome.split("_"))

@@ -1,44 +1,37 @@
-"""The vocabulary the function answers in: outcomes, severities and the result record."""
+"""The result record: what the function answers, logs and publishes for one group.
+
+A :class:`Draft` gathers what is known of the group while the facts are read; the
+decision turns it into a :class:`Result`, once (:meth:`Draft.decided`). Outcomes,
+severities and reasons are named in :mod:`auto_rollback.vocabulary`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
-from enum import StrEnum
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-
-class Outcome(StrEnum):
-    """What an invocation did for one group. The README documents each value."""
-
-    ROLLBACK_STARTED = "ROLLBACK_STARTED"
-    CANCELLED = "CANCELLED"
-    ROLLBACK_UNSUPPORTED = "ROLLBACK_UNSUPPORTED"
-    DRY_RUN = "DRY_RUN"
-    SKIPPED = "SKIPPED"
-    DEDUPLICATED = "DEDUPLICATED"
-    NOTIFIED = "NOTIFIED"
-    FAILED = "FAILED"
+from auto_rollback.vocabulary import Outcome, Severity
 
 
-#: Outcomes that changed something (or would have, in dry run): they are published at least once.
-PUBLISHED_OUTCOMES = frozenset(
-    {
-        Outcome.ROLLBACK_STARTED,
-        Outcome.CANCELLED,
-        Outcome.ROLLBACK_UNSUPPORTED,
-        Outcome.DRY_RUN,
-        Outcome.NOTIFIED,
-        Outcome.FAILED,
-    }
-)
+@dataclass(frozen=True)
+class Draft:
+    """Everything a result says about one group except what was decided: no outcome, no reason yet."""
 
+    trigger: dict[str, Any]
+    auto_scaling_group_name: str | None = None
+    instance_refresh_id: str | None = None
+    refresh_status: str | None = None
+    dry_run: bool = False
+    severity: Severity = Severity.INFO
+    summary: str = ""  # one sentence for people; the reason is for machines
+    details: dict[str, Any] = field(default_factory=dict)
+    #: Hub mode: the member account of the group (None: the function's own account).
+    account: str | None = None
 
-class Severity(StrEnum):
-    """Lets subscribers filter notifications (SNS message attribute ``severity``)."""
-
-    HIGH = "high"
-    MEDIUM = "medium"
-    INFO = "info"
+    def decided(self, outcome: Outcome, reason: str, **changes: Any) -> Result:
+        """The result, built when the decision is made: ``changes`` are what the decision says besides."""
+        known = {item.name: getattr(self, item.name) for item in fields(self)}
+        return Result(outcome=outcome, reason=reason, **(known | changes))
 
 
 @dataclass(frozen=True)
@@ -59,6 +52,7 @@ class Result:
     account: str | None = None
 
     def with_outcome(self, outcome: Outcome, reason: str, **changes: Any) -> Result:
+        """What an action made of the result decided on (started, cancelled, failed, ...)."""
         return replace(self, outcome=outcome, reason=reason, **changes)
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,40 +16,57 @@ from typing import TYPE_CHECKING, Any
 
 from auto_rollback import concurrency, inventory
 from auto_rollback import decision as rules
-from auto_rollback.accounts import split_group_link
-from auto_rollback.actions import CANCELLED_STATUSES, ROLLING_BACK_STATUSES, ActionFailedError, ExactlyOnceActions
-from auto_rollback.aws import AwsGateway, MemberAccessError, member_refusal
+from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
 from auto_rollback.decision import Decision, FiringAlarms, Verdict
 from auto_rollback.events import (
     AlarmTrigger,
     InvalidEventError,
     InventoryTrigger,
-    ManualAction,
     ManualTrigger,
-    RefreshEventType,
     RefreshTrigger,
     Trigger,
 )
-from auto_rollback.facts import ALARM_GROUP_TAG, AlarmFacts, GroupMode, GroupTags, MuteFacts, RefreshFacts
+from auto_rollback.facts import AlarmFacts, GroupTags, MuteFacts, RefreshFacts
+from auto_rollback.gateway import AwsGateway
+from auto_rollback.members import MemberAccessError, member_refusal
 from auto_rollback.notification import Notifier
-from auto_rollback.observability import UNREADABLE_ALARM_ACCOUNT_METRIC, count, logger
-from auto_rollback.outcomes import Outcome, Result, Severity
+from auto_rollback.observability import count, logger
+from auto_rollback.outcomes import Draft, Result
 from auto_rollback.settings import Settings
+from auto_rollback.vocabulary import (
+    ACCOUNT_NOT_SERVED,
+    ACTIONS_SUPPRESSED,
+    ALARM_GROUP_TAG,
+    CANCELLED_STATUSES,
+    CROSS_ACCOUNT_LINK_REFUSED,
+    EVALUATE_WOULD_ROLL_BACK,
+    GROUP_TAG_NOT_EXACT,
+    MEMBER_ACCESS_DENIED,
+    MEMBER_ROLE_REFUSED,
+    NO_ACTIVE_REFRESH,
+    NO_ALARM_IN_ALARM,
+    NO_LINKED_GROUP,
+    NOT_ALARM_STATE,
+    REFRESH_CANCELLING,
+    ROLLBACK_IN_PROGRESS,
+    ROLLING_BACK_STATUSES,
+    UNREADABLE_ALARM_ACCOUNT_METRIC,
+    GroupMode,
+    ManualAction,
+    Outcome,
+    RefreshEventType,
+    Severity,
+    split_group_link,
+)
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
-
-#: Hub mode's reasons (README, "Outcomes").
-ACCOUNT_NOT_SERVED = "account-not-served"
-MEMBER_ROLE_REFUSED = "member-role-refused"
-MEMBER_ACCESS_DENIED = "member-access-denied"
-CROSS_ACCOUNT_LINK_REFUSED = "cross-account-link-refused"
 
 #: Time kept back from the retry budget so a FAILED outcome can still be published.
 PUBLISH_RESERVE_SECONDS = 5.0
 
 #: Refresh states that a rollback or a fallback cancel (ours or anyone's) leads to.
-_ALREADY_ACTED_REASONS = frozenset({rules.ROLLBACK_IN_PROGRESS, rules.REFRESH_CANCELLING})
+_ALREADY_ACTED_REASONS = frozenset({ROLLBACK_IN_PROGRESS, REFRESH_CANCELLING})
 #: ... and the states they end in: a redelivery may come after the rollback or cancel finished.
 _ALREADY_ACTED_STATUSES = ROLLING_BACK_STATUSES | CANCELLED_STATUSES
 _ALARM_CHECK_EVENTS = frozenset({RefreshEventType.CHECKPOINT_REACHED, RefreshEventType.STARTED_BAKING})
@@ -131,12 +148,12 @@ class RollbackService:
     # --- alarms ---------------------------------------------------------------------------------------------
 
     def _on_alarm(self, trigger: AlarmTrigger, remaining: Callable[[], float]) -> list[Result]:
-        base = Result(Outcome.SKIPPED, "", trigger.describe(), dry_run=self.settings.dry_run, account=self.account)
+        base = Draft(trigger.describe(), dry_run=self.settings.dry_run, account=self.account)
         if not rules.alarm_state_acts(trigger.state, self.settings.insufficient_data_action):
-            return [base.with_outcome(Outcome.SKIPPED, rules.NOT_ALARM_STATE, summary=f"The alarm is {trigger.state}.")]
+            return [base.decided(Outcome.SKIPPED, NOT_ALARM_STATE, summary=f"The alarm is {trigger.state}.")]
         if trigger.mute is not None and trigger.mute.problem:
             logger.warning("The event's muteDetail is not as AWS documents it", extra={"problem": trigger.mute.problem})
-        silenced = rules.alarm_silenced(
+        silenced = rules.why_alarm_silenced(
             mute=trigger.mute,
             actions_suppressed_by=trigger.actions_suppressed_by,
             now=self._clock(),
@@ -153,9 +170,7 @@ class RollbackService:
                 return [late]
         groups, refreshes, names, tagged = self._linked_groups_and_refreshes(trigger)
         if not names:
-            return [
-                base.with_outcome(Outcome.SKIPPED, rules.NO_LINKED_GROUP, summary="No group is linked to this alarm.")
-            ]
+            return [base.decided(Outcome.SKIPPED, NO_LINKED_GROUP, summary="No group is linked to this alarm.")]
         summary = f"Alarm '{trigger.alarm_name}' went to {trigger.state} at {trigger.state_changed_at.isoformat()}."
         if trigger.mute is not None and trigger.mute.mutes_at(self._clock()):
             summary += f" It is muted by rule '{trigger.mute.rule_name}', and MUTED_ALARM_ACTION=rollback acts anyway."
@@ -239,11 +254,11 @@ class RollbackService:
         local = {name: refresh_reads[name] for name in names if name in refresh_reads}
         return groups, local, names, rules.group_named_by(alarm_tags)
 
-    def _after_mute_window(self, base: Result, trigger: AlarmTrigger) -> Result | None:
+    def _after_mute_window(self, base: Draft, trigger: AlarmTrigger) -> Result | None:
         """Re-read a late muted event's alarm (two calls, on this path only); None if it acts as usual."""
         current_state = self.gateway.alarm_state(trigger.alarm_name)
         current_mute = self.gateway.active_mute(trigger.alarm_name) if current_state == trigger.state else None
-        held = rules.after_mute_window(trigger.state, current_state, current_mute)
+        held = rules.why_held_after_mute_window(trigger.state, current_state, current_mute)
         if held is None:
             return None
         if current_mute is not None:
@@ -254,13 +269,11 @@ class RollbackService:
             f"Alarm '{trigger.alarm_name}' went to {trigger.state} while muted; the mute window ended at "
             f"{trigger.mute.window_end.isoformat()}, and the alarm is {now}: not acted on, as CloudWatch would not."
         )
-        return base.with_outcome(
-            Outcome.SKIPPED, held.reason, summary=summary, details={"mutedBy": trigger.mute.describe()}
-        )
+        return base.decided(held.outcome, held.reason, summary=summary, details={"mutedBy": trigger.mute.describe()})
 
     def _roll_back_if_needed(
         self,
-        base: Result,
+        base: Draft,
         group: GroupTags,
         refresh: RefreshFacts | None,
         *,
@@ -283,9 +296,7 @@ class RollbackService:
 
     def _on_refresh_event(self, trigger: RefreshTrigger, remaining: Callable[[], float]) -> Result:
         group = self.gateway.group_tags(trigger.auto_scaling_group_name)
-        base = Result(
-            Outcome.SKIPPED,
-            "",
+        base = Draft(
             trigger.describe(),
             auto_scaling_group_name=group.name,
             instance_refresh_id=trigger.instance_refresh_id,
@@ -306,17 +317,17 @@ class RollbackService:
         if trigger.event_type is RefreshEventType.STARTED:
             linked = self.gateway.count_alarms_with_prefix(group.alarm_prefix) if group.alarm_prefix else 0
             warnings = rules.started_warnings(refresh, linked, alarm_prefix=group.alarm_prefix)
-        result = replace(
+        news = replace(
             base,
             severity=rules.lifecycle_severity(trigger.event_type, warnings),
             summary=f"Instance refresh {trigger.event_type.value.lower()}."
             + "".join(f" Warning: {w}." for w in warnings),
             details={"warnings": warnings} if warnings else {},
         )
-        return self._apply(decision, result, remaining, event=trigger.event_type.detail_type)
+        return self._apply(decision, news, remaining, event=trigger.event_type.detail_type)
 
     def _check_alarms_now(
-        self, base: Result, group: GroupTags, refresh: RefreshFacts | None, remaining: Callable[[], float]
+        self, base: Draft, group: GroupTags, refresh: RefreshFacts | None, remaining: Callable[[], float]
     ) -> Result:
         """An alarm already in ALARM sends no new event, so checkpoints and baking look for one."""
         unread: list[str] = []
@@ -332,9 +343,9 @@ class RollbackService:
 
         ``unread`` learns the monitoring accounts whose alarms could not be read (hub mode).
         """
-        not_active = rules.refresh_can_roll_back(refresh)
+        not_active = rules.why_refresh_cannot_roll_back(refresh)
         if not_active is not None or refresh is None:
-            return not_active or Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH), FiringAlarms(None)
+            return not_active or Decision(Verdict.SKIP, NO_ACTIVE_REFRESH), FiringAlarms(None)
         # A linked alarm whose mute cannot be read fails the invocation (Lambda retries it):
         # acting could break an operator's mute, and skipping could leave a bad refresh running.
         by_prefix = (
@@ -355,7 +366,7 @@ class RollbackService:
         if firing.acting is None:
             if firing.silenced:
                 return Decision(Verdict.SKIP, firing.silenced[0].reason), firing
-            return Decision(Verdict.SKIP, rules.NO_ALARM_IN_ALARM), firing
+            return Decision(Verdict.SKIP, NO_ALARM_IN_ALARM), firing
         decision = rules.decide_rollback(
             group=group, refresh=refresh, signal_at=firing.acting.state_changed_at, dry_run_setting=dry_run_setting
         )
@@ -365,9 +376,7 @@ class RollbackService:
 
     def _on_manual(self, trigger: ManualTrigger, remaining: Callable[[], float]) -> Result:
         group = self.gateway.group_tags(trigger.auto_scaling_group_name)
-        base = Result(
-            Outcome.SKIPPED,
-            "",
+        base = Draft(
             trigger.describe(),
             auto_scaling_group_name=group.name,
             dry_run=self.settings.dry_run or trigger.dry_run or trigger.action is ManualAction.EVALUATE,
@@ -381,29 +390,26 @@ class RollbackService:
             )
         return self._evaluate(base, group)
 
-    def _evaluate(self, base: Result, group: GroupTags) -> Result:
+    def _evaluate(self, base: Draft, group: GroupTags) -> Result:
         """What an alarm event would get now, without changing or publishing anything."""
         if group.mode is GroupMode.DISABLED:
-            return _as_result(rules.not_enabled(group), replace(base, summary=rules.not_enabled_summary(group)))
+            return _as_result(rules.decide_not_enabled(group), replace(base, summary=rules.not_enabled_summary(group)))
         refresh = self.gateway.latest_refresh(group.name)
         unread: list[str] = []
         decision, firing = self._firing_alarm_decision(group, refresh, dry_run_setting=True, unread=unread)
-        result = _as_result(decision, _with_unread(_with_firing(_with_refresh(base, refresh), firing), unread))
+        seen = _with_unread(_with_firing(_with_refresh(base, refresh), firing), unread)
         alarm = firing.acting
-        if alarm is None or decision.verdict is not Verdict.DRY_RUN:
-            return result
-        return replace(
-            result,
-            reason="evaluate-would-roll-back",
-            summary=f"Would roll back now: alarm '{alarm.name}' is in ALARM. Nothing was changed.",
-        )
+        if alarm is not None and decision.verdict is Verdict.DRY_RUN:
+            decision = Decision(Verdict.DRY_RUN, EVALUATE_WOULD_ROLL_BACK)
+            seen = replace(seen, summary=f"Would roll back now: alarm '{alarm.name}' is in ALARM. Nothing was changed.")
+        return _as_result(decision, seen)
 
     # --- acting on a decision -------------------------------------------------------------------------------
 
     def _not_enabled(
         self,
         group: GroupTags,
-        base: Result,
+        base: Draft,
         remaining: Callable[[], float],
         decision: Decision | None = None,
         *,
@@ -416,25 +422,26 @@ class RollbackService:
                 extra={"group": group.name, "autoRollbackTag": group.unrecognised_mode},
             )
             base = replace(base, summary=rules.not_enabled_summary(group))
-        return self._apply(decision or rules.not_enabled(group), base, remaining, event=event)
+        return self._apply(decision or rules.decide_not_enabled(group), base, remaining, event=event)
 
-    def _apply(self, decision: Decision, base: Result, remaining: Callable[[], float], *, event: str = "") -> Result:
+    def _apply(self, decision: Decision, base: Draft, remaining: Callable[[], float], *, event: str = "") -> Result:
+        """The result of ``decision``, built here once; then the action, or the publication, it calls for."""
+        result = _as_result(decision, base)
         if decision.verdict is Verdict.ROLLBACK:
             try:
-                return self.actions.roll_back(replace(base, reason=decision.reason), remaining)
+                return self.actions.roll_back(result, remaining)
             except ActionFailedError as failure:
                 self._publish_failure(failure.result)
                 raise
         if decision.reason in _ALREADY_ACTED_REASONS or (
             decision.verdict is Verdict.SKIP
-            and decision.reason == rules.NO_ACTIVE_REFRESH
+            and decision.reason == NO_ACTIVE_REFRESH
             and base.refresh_status in _ALREADY_ACTED_STATUSES
         ):
             # We may have acted and failed to publish, or died before storing what we did.
-            replayed = self.actions.replay(base, remaining)
+            replayed = self.actions.replay(result, remaining)
             if replayed is not None:
                 return replayed
-        result = _as_result(decision, base)
         if decision.verdict in {Verdict.DRY_RUN, Verdict.NOTIFY}:
             self.actions.publish_once(result, remaining, event=event)
         return result
@@ -458,7 +465,7 @@ class RollbackService:
         account, group = split_group_link(link)
         return group if account == self.account else link
 
-    def _peer(self, account: str, base: Result) -> RollbackService:
+    def _peer(self, account: str, base: Draft) -> RollbackService:
         """Another member account's service; a role that refuses is a FAILED outcome, published."""
         assert self._peers is not None and self._context is not None  # hub mode, inside handle()
         try:
@@ -468,7 +475,7 @@ class RollbackService:
         peer._bind(self._context)  # its records expire with this invocation's time limit
         return peer
 
-    def _peer_failed(self, account: str, base: Result, error: BaseException) -> ActionFailedError:
+    def _peer_failed(self, account: str, base: Draft, error: BaseException) -> ActionFailedError:
         """Another account's role refused the hub: blamed on that account, published, its session dropped."""
         self._forget_peer(account)
         failed = member_failed(replace(base, account=account), error)
@@ -476,7 +483,7 @@ class RollbackService:
         return ActionFailedError(failed)
 
     def _on_linked_group_elsewhere(
-        self, base: Result, trigger: AlarmTrigger, link: str, summary: str, remaining: Callable[[], float]
+        self, base: Draft, trigger: AlarmTrigger, link: str, summary: str, remaining: Callable[[], float]
     ) -> Result:
         """An alarm of this account tagged with ``<account>/<group>``: decided and acted on in that account."""
         account, name = split_group_link(link)
@@ -488,7 +495,7 @@ class RollbackService:
                 "An alarm links a group of another account, from an account not in ALARM_ACCOUNTS",
                 extra={"link": link, "alarmAccount": self.account},
             )
-            return base.with_outcome(
+            return base.decided(
                 Outcome.SKIPPED,
                 CROSS_ACCOUNT_LINK_REFUSED,
                 severity=Severity.MEDIUM,
@@ -496,7 +503,7 @@ class RollbackService:
                 f"{account}, but only the accounts in ALARM_ACCOUNTS may link other accounts' groups: not acted on.",
             )
         if self.settings.member_accounts and account not in self.settings.member_accounts:
-            return base.with_outcome(
+            return base.decided(
                 Outcome.SKIPPED,
                 ACCOUNT_NOT_SERVED,
                 summary=f"Alarm '{trigger.alarm_name}' links a group of account {account}, which is not in "
@@ -567,7 +574,7 @@ class RollbackService:
         except Exception as error:
             if member_refusal(error) is None:
                 raise
-            base = Result(Outcome.FAILED, "", {"type": "checkpoint"}, auto_scaling_group_name=group_name)
+            base = Draft({"type": "checkpoint"}, auto_scaling_group_name=group_name)
             raise self._peer_failed(account, base, error) from error
 
     def _check_scope(self, trigger: Trigger, context: LambdaContext) -> None:
@@ -586,7 +593,7 @@ class RollbackService:
             raise InvalidEventError("account", "event is for another account than this function's")
 
 
-def _group_tag_near_miss(base: Result, trigger: AlarmTrigger, tagged: str) -> Result:
+def _group_tag_near_miss(base: Draft, trigger: AlarmTrigger, tagged: str) -> Result:
     """An alarm whose group tag has spaces around a group's name: not linked, and said loudly."""
     summary = (
         f"Alarm '{trigger.alarm_name}' is tagged auto-rollback:group={tagged!r}, with spaces around the name. "
@@ -594,12 +601,12 @@ def _group_tag_near_miss(base: Result, trigger: AlarmTrigger, tagged: str) -> Re
         f"{tagged.strip()!r}."
     )
     logger.warning("The alarm's auto-rollback:group tag has spaces around the name", extra={"groupTag": tagged})
-    return base.with_outcome(Outcome.SKIPPED, rules.GROUP_TAG_NOT_EXACT, summary=summary, details={"groupTag": tagged})
+    return base.decided(Outcome.SKIPPED, GROUP_TAG_NOT_EXACT, summary=summary, details={"groupTag": tagged})
 
 
-def _silenced_alarm_result(base: Result, decision: Decision, trigger: AlarmTrigger) -> Result:
+def _silenced_alarm_result(base: Draft, decision: Decision, trigger: AlarmTrigger) -> Result:
     """An alarm event CloudWatch's own controls hold back: what held it, for the logs and the caller."""
-    if decision.reason == rules.ACTIONS_SUPPRESSED:
+    if decision.reason == ACTIONS_SUPPRESSED:
         summary = (
             f"Alarm '{trigger.alarm_name}' is in {trigger.state}, but CloudWatch suppresses its actions "
             f"({trigger.actions_suppressed_by}): not acted on."
@@ -610,7 +617,7 @@ def _silenced_alarm_result(base: Result, decision: Decision, trigger: AlarmTrigg
         }
     else:
         mute = trigger.mute
-        assert mute is not None  # alarm_silenced returns ALARM_MUTED only for a mute
+        assert mute is not None  # why_alarm_silenced returns ALARM_MUTED only for a mute
         window = f" from {mute.window_start.isoformat()}" if mute.window_start else ""
         window += f" until {mute.window_end.isoformat()}" if mute.window_end else ""
         summary = (
@@ -619,10 +626,10 @@ def _silenced_alarm_result(base: Result, decision: Decision, trigger: AlarmTrigg
         )
         details = {"mutedBy": mute.describe()}
     logger.info("Alarm held back by CloudWatch's own controls", extra={"reason": decision.reason, **details})
-    return base.with_outcome(Outcome.SKIPPED, decision.reason, summary=summary, details=details)
+    return base.decided(decision.outcome, decision.reason, summary=summary, details=details)
 
 
-def _with_firing(base: Result, firing: FiringAlarms) -> Result:
+def _with_firing(base: Draft, firing: FiringAlarms) -> Draft:
     """Name the alarm that acts, and the linked alarms passed over because CloudWatch holds them back."""
     details = dict(base.details)
     summary = base.summary
@@ -653,7 +660,7 @@ def _silenced_entry(entry: rules.SilencedAlarm) -> dict[str, object]:
     return described
 
 
-def _with_unread(base: Result, unread: list[str]) -> Result:
+def _with_unread(base: Draft, unread: list[str]) -> Draft:
     """Hub mode: say which monitoring accounts' alarms were not considered, so a skip is never silent."""
     if not unread:
         return base
@@ -661,26 +668,16 @@ def _with_unread(base: Result, unread: list[str]) -> Result:
     return replace(base, summary=summary.strip(), details={**base.details, "unreadAlarmAccounts": unread})
 
 
-def _with_refresh(base: Result, refresh: RefreshFacts | None) -> Result:
+def _with_refresh(base: Draft, refresh: RefreshFacts | None) -> Draft:
     if refresh is None:
         return base
     return replace(base, instance_refresh_id=refresh.instance_refresh_id, refresh_status=refresh.status)
 
 
-_VERDICT_OUTCOMES = {
-    Verdict.SKIP: Outcome.SKIPPED,
-    Verdict.DEDUPLICATE: Outcome.DEDUPLICATED,
-    Verdict.DRY_RUN: Outcome.DRY_RUN,
-    Verdict.NOTIFY: Outcome.NOTIFIED,
-}
-
-
-def _as_result(decision: Decision, base: Result) -> Result:
-    outcome = _VERDICT_OUTCOMES.get(decision.verdict, Outcome.DRY_RUN)
-    changes: dict[str, object] = {}
-    if outcome is Outcome.DRY_RUN:
-        changes = {"dry_run": True, "severity": Severity.MEDIUM}
-    return base.with_outcome(outcome, decision.reason, **changes)
+def _as_result(decision: Decision, base: Draft) -> Result:
+    """What was read and what was decided, as one result: a dry run is news (MEDIUM) and says it is one."""
+    changes: dict[str, object] = {"dry_run": True, "severity": Severity.MEDIUM} if decision.dry_run else {}
+    return base.decided(decision.outcome, decision.reason, **changes)
 
 
 def _account_of(context: LambdaContext) -> str:
@@ -689,7 +686,7 @@ def _account_of(context: LambdaContext) -> str:
     return parts[4] if len(parts) > 4 else ""
 
 
-def member_failed(base: Result, error: BaseException) -> Result:
+def member_failed(base: Draft, error: BaseException) -> Result:
     """FAILED for a member role's refusal that ``error`` is or wraps: of the AssumeRole, or of a later call."""
     refusal = member_refusal(error)
     if isinstance(refusal, MemberAccessError):
@@ -697,10 +694,10 @@ def member_failed(base: Result, error: BaseException) -> Result:
     return member_denied(base, refusal or error)
 
 
-def member_denied(base: Result, error: BaseException) -> Result:
+def member_denied(base: Draft, error: BaseException) -> Result:
     """FAILED: the member role was assumed, then refused a call the function needs."""
     account = base.account or "?"
-    return base.with_outcome(
+    return base.decided(
         Outcome.FAILED,
         MEMBER_ACCESS_DENIED,
         severity=Severity.HIGH,
@@ -710,9 +707,9 @@ def member_denied(base: Result, error: BaseException) -> Result:
     )
 
 
-def member_refused(base: Result, error: MemberAccessError) -> Result:
+def member_refused(base: Draft, error: MemberAccessError) -> Result:
     """FAILED: the member account's role refused the hub, so its groups are not protected until it is fixed."""
-    return base.with_outcome(
+    return base.decided(
         Outcome.FAILED,
         MEMBER_ROLE_REFUSED,
         severity=Severity.HIGH,

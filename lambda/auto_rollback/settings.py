@@ -6,9 +6,24 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import Enum
 
-from auto_rollback.accounts import parse_account_list
+from auto_rollback.vocabulary import (
+    ENV_ALARM_ACCOUNTS,
+    ENV_CHAT_TOPIC_ARN,
+    ENV_DRY_RUN,
+    ENV_IDEMPOTENCY_TABLE_NAME,
+    ENV_INSUFFICIENT_DATA_ACTION,
+    ENV_IRREVERSIBLE_FALLBACK,
+    ENV_MEMBER_ACCOUNTS,
+    ENV_MEMBER_ROLE_NAME,
+    ENV_MUTED_ALARM_ACTION,
+    ENV_NOTIFICATION_TOPIC_ARN,
+    InsufficientDataAction,
+    IrreversibleFallback,
+    MutedAlarmAction,
+    parse_account_list,
+)
 
 #: IAM's pattern for role names (CreateRole RoleName).
 _ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
@@ -16,27 +31,6 @@ _ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 
 class ConfigurationError(ValueError):
     """The function's environment is missing a variable or has an invalid value."""
-
-
-class IrreversibleFallback(StrEnum):
-    """What to do when AWS answers that a refresh cannot be rolled back."""
-
-    CANCEL = "cancel"
-    NOTIFY = "notify"
-
-
-class InsufficientDataAction(StrEnum):
-    """Whether an alarm going to INSUFFICIENT_DATA counts as a failure signal."""
-
-    IGNORE = "ignore"
-    ROLLBACK = "rollback"
-
-
-class MutedAlarmAction(StrEnum):
-    """Whether an alarm silenced by a CloudWatch alarm mute rule may still roll a refresh back."""
-
-    IGNORE = "ignore"  # the mute is honoured, as the alarm's own actions honour it
-    ROLLBACK = "rollback"
 
 
 @dataclass(frozen=True)
@@ -71,27 +65,35 @@ class Settings:
         """Read and validate; the first problem found is raised with the variable's name."""
         env = os.environ if environ is None else environ
         settings = cls(
-            notification_topic_arn=_required(env, "NOTIFICATION_TOPIC_ARN", prefix="arn:"),
-            idempotency_table_name=_required(env, "IDEMPOTENCY_TABLE_NAME"),
+            notification_topic_arn=_required(env, ENV_NOTIFICATION_TOPIC_ARN, prefix="arn:"),
+            idempotency_table_name=_required(env, ENV_IDEMPOTENCY_TABLE_NAME),
             region=_required_any(env, ("AWS_REGION", "AWS_DEFAULT_REGION")),
-            dry_run=_boolean(env, "DRY_RUN", default=False),
-            irreversible_fallback=_choice(env, "IRREVERSIBLE_FALLBACK", IrreversibleFallback, "cancel"),
-            insufficient_data_action=_choice(env, "INSUFFICIENT_DATA_ACTION", InsufficientDataAction, "ignore"),
-            muted_alarm_action=_choice(env, "MUTED_ALARM_ACTION", MutedAlarmAction, "ignore"),
-            chat_topic_arn=_optional(env, "CHAT_TOPIC_ARN", prefix="arn:"),
+            dry_run=_boolean(env, ENV_DRY_RUN, default=False),
+            irreversible_fallback=_choice(
+                env, ENV_IRREVERSIBLE_FALLBACK, IrreversibleFallback, IrreversibleFallback.CANCEL
+            ),
+            insufficient_data_action=_choice(
+                env, ENV_INSUFFICIENT_DATA_ACTION, InsufficientDataAction, InsufficientDataAction.IGNORE
+            ),
+            muted_alarm_action=_choice(env, ENV_MUTED_ALARM_ACTION, MutedAlarmAction, MutedAlarmAction.IGNORE),
+            chat_topic_arn=_optional(env, ENV_CHAT_TOPIC_ARN, prefix="arn:"),
             function_name=_optional(env, "AWS_LAMBDA_FUNCTION_NAME"),
-            member_role_name=_optional(env, "MEMBER_ROLE_NAME"),
-            member_accounts=_accounts(env, "MEMBER_ACCOUNTS"),
-            alarm_accounts=_accounts(env, "ALARM_ACCOUNTS"),
+            member_role_name=_optional(env, ENV_MEMBER_ROLE_NAME),
+            member_accounts=_accounts(env, ENV_MEMBER_ACCOUNTS),
+            alarm_accounts=_accounts(env, ENV_ALARM_ACCOUNTS),
         )
         if settings.member_role_name is not None and not _ROLE_NAME.fullmatch(settings.member_role_name):
-            raise ConfigurationError(f"MEMBER_ROLE_NAME must be an IAM role name, got {settings.member_role_name!r}")
+            raise ConfigurationError(
+                f"{ENV_MEMBER_ROLE_NAME} must be an IAM role name, got {settings.member_role_name!r}"
+            )
         for name, accounts in (
-            ("MEMBER_ACCOUNTS", settings.member_accounts),
-            ("ALARM_ACCOUNTS", settings.alarm_accounts),
+            (ENV_MEMBER_ACCOUNTS, settings.member_accounts),
+            (ENV_ALARM_ACCOUNTS, settings.alarm_accounts),
         ):
             if accounts and not settings.hub_mode:
-                raise ConfigurationError(f"{name} applies to hub mode only: set MEMBER_ROLE_NAME too, or unset {name}")
+                raise ConfigurationError(
+                    f"{name} applies to hub mode only: set {ENV_MEMBER_ROLE_NAME} too, or unset {name}"
+                )
         return settings
 
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from auto_rollback.accounts import HUB_BUS_NAME
+from auto_rollback.vocabulary import HUB_BUS_NAME
 from scripts.ops.stack import (
     OpsError,
     StackOutputs,

@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from auto_rollback.accounts import HUB_BUS_NAME
+from auto_rollback.vocabulary import HUB_BUS_NAME
 
 #: The stack name ``cdk deploy`` gives a deployment (infra/app.py).
 DEFAULT_STACK = "AutoRollback"

@@ -11,7 +11,8 @@ from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from auto_rollback.events import INVENTORY_ACTION, InvalidEventError, ManualTrigger, parse_event
+from auto_rollback.events import InvalidEventError, ManualTrigger, parse_event
+from auto_rollback.vocabulary import INVENTORY_ACTION
 from infra.console_events import (
     EXAMPLES,
     GROUP_ACTIONS,

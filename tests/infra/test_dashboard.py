@@ -10,10 +10,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from auto_rollback.observability import CHAT_FAILURE_METRIC, NAMESPACE, SERVICE, metrics, record_outcome
-from auto_rollback.outcomes import Outcome
+from auto_rollback.observability import metrics, record_outcome
+from auto_rollback.vocabulary import CHAT_FAILURE_METRIC, INVALID_EVENT, NAMESPACE, SERVICE, Outcome
 from infra.console_events import PLACEHOLDER_GROUP
-from infra.dashboard import QUERIES, REJECTED_OUTCOME, dashboard_name
+from infra.dashboard import QUERIES, dashboard_name
 
 EmittedMetric = tuple[str, str, frozenset[tuple[str, str]]]
 
@@ -72,7 +72,7 @@ def test_dashboard_graphs_exactly_the_metrics_the_function_emits(
     # Given the EMF blob the function's own code prints for every outcome it can record
     metrics.clear_metrics()
     capsys.readouterr()
-    for outcome in [*Outcome, REJECTED_OUTCOME]:
+    for outcome in [*Outcome, INVALID_EVENT]:
         record_outcome(outcome)
     metrics.flush_metrics()
     emitted = _emf_metrics(capsys.readouterr().out)

@@ -8,9 +8,9 @@ import shlex
 
 import pytest
 
-from auto_rollback.facts import MODE_TAG, GroupMode
+from auto_rollback.vocabulary import MODE_TAG, GroupMode
 from devkit.template.synth import REPO_ROOT, cdk_environment
-from infra import summary
+from infra import SAMPLE_EVENTS_DIR, summary
 from infra.config import (
     OPTION_KEYS,
     RECOMMENDED_RESERVED_CONCURRENCY,
@@ -19,7 +19,7 @@ from infra.config import (
     ConfigError,
     Settings,
 )
-from infra.console_events import EVENTS_DIR, EXAMPLES
+from infra.console_events import EXAMPLES
 
 DEPLOY = REPO_ROOT / "docs" / "DEPLOY.md"
 
@@ -105,18 +105,18 @@ def test_the_guide_lists_the_opt_in_values_the_function_knows() -> None:
     # When the values it gives for the auto-rollback tag are read
     rows = re.findall(rf"^\| `{re.escape(MODE_TAG)}` \| `([^`]+)`", text, re.MULTILINE)
 
-    # Then they are the function's values (auto_rollback.facts), in its order, and the command knows all of them
+    # Then they are the function's values (auto_rollback.vocabulary), in its order, and the command knows all of them
     assert rows == [mode.value for mode in GroupMode]
     assert "contains(`[" + ",".join(f'"{mode.value}"' for mode in GroupMode) + "]`" in text
 
 
 def test_the_guide_shows_the_console_events_as_shipped() -> None:
     # Given the console events the stack publishes
-    shipped = [json.dumps(json.loads((EVENTS_DIR / file).read_text())) for file in EXAMPLES.values()]
+    shipped = [json.dumps(json.loads((SAMPLE_EVENTS_DIR / file).read_text())) for file in EXAMPLES.values()]
 
     # When the guide is read
     lines = DEPLOY.read_text().splitlines()
 
     # Then it shows each of them, and names the files they come from
     assert all(event in lines for event in shipped)
-    assert all(f"tests/events/{file}" in DEPLOY.read_text() for file in EXAMPLES.values())
+    assert all(f"events/{file}" in DEPLOY.read_text() for file in EXAMPLES.values())

@@ -14,11 +14,12 @@ from typing import Any
 import boto3
 import pytest
 
-from auto_rollback.facts import TARGET_TRACKING_ALARM_PREFIX
+from auto_rollback.vocabulary import TARGET_TRACKING_ALARM_PREFIX
 from devkit.aws.aws_server import AwsEmulator
-from tests.conftest import EVENTS_DIR, load_event
+from infra import SAMPLE_EVENTS_DIR
+from tests.conftest import load_event
 
-SAMPLES = sorted(path.name for path in EVENTS_DIR.glob("*.json") if not path.name.startswith("manual-"))
+SAMPLES = sorted(path.name for path in SAMPLE_EVENTS_DIR.glob("*.json") if not path.name.startswith("manual-"))
 REFRESH_SAMPLES = {name for name in SAMPLES if name.startswith("refresh-")}
 ALARM_SAMPLES_IN_ALARM = {
     name for name in SAMPLES if name.startswith("alarm-") and load_event(name)["detail"]["state"]["value"] == "ALARM"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from auto_rollback.facts import MODE_TAG, GroupMode
+from auto_rollback.vocabulary import MODE_TAG, GroupMode
 from devkit.template.policy import (
     Statement,
     function_role_id,

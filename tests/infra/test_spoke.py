@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from auto_rollback.accounts import HUB_BUS_NAME, hub_role_name, member_role_name
+from auto_rollback.vocabulary import HUB_BUS_NAME, hub_role_name, member_role_name
 from devkit.template.policy import Statement, function_role_id, role_statements
 from devkit.template.synth import ACCOUNT, REGION
 from infra.config import ConfigError, Settings

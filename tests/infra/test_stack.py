@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from auto_rollback.events import ManualTrigger, parse_event
 from devkit.template.synth import ACCOUNT, REPO_ROOT
+from infra import SAMPLE_EVENTS_DIR
 from infra import function as fn
 from infra.console_events import EXAMPLES, GROUP_ACTIONS, PLACEHOLDER_GROUP, REGISTRY_NAME, manual_event_schema
 from infra.triggers import REFRESH_DETAIL_TYPES
@@ -240,10 +241,7 @@ def test_alarm_rule_adds_insufficient_data_when_it_triggers_rollbacks(
 
 def test_refresh_rule_matches_every_instance_refresh_detail_type(template: Template) -> None:
     # Given the detail-types of the sample refresh events (one file per detail-type)
-    samples = {
-        load_event(path.name)["detail-type"]
-        for path in (fn.LAMBDA_DIR.parent / "tests" / "events").glob("refresh-*.json")
-    }
+    samples = {load_event(path.name)["detail-type"] for path in SAMPLE_EVENTS_DIR.glob("refresh-*.json")}
 
     # When the stack is synthesized
     # Then the refresh rule lists exactly those nine detail-types from aws.autoscaling

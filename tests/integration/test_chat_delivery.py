@@ -17,8 +17,7 @@ import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from auto_rollback.chat import SEVERITY_MARKERS
-from auto_rollback.observability import CHAT_FAILURE_METRIC
-from auto_rollback.outcomes import Severity
+from auto_rollback.vocabulary import CHAT_FAILURE_METRIC, Severity
 from devkit.scenarios.events import alarm_event
 from devkit.scenarios.fleet import start_refresh
 from devkit.scenarios.harness import invoke

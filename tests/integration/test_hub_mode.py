@@ -15,12 +15,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from auto_rollback import hub as hub_module
-from auto_rollback.accounts import member_role_name
 from auto_rollback.actions import ActionFailedError
-from auto_rollback.aws import MemberAccessError
 from auto_rollback.events import InvalidEventError
 from auto_rollback.handler import get_service
 from auto_rollback.hub import HubService
+from auto_rollback.members import MemberAccessError
+from auto_rollback.vocabulary import member_role_name
 from devkit.aws import cloudwatch_api, refresh_api
 from devkit.aws.aws_server import REGION, AwsEmulator
 from devkit.scenarios import organization as org
@@ -315,7 +315,8 @@ def test_a_hub_keeps_a_bounded_number_of_member_sessions(hub: Any, monkeypatch: 
 def test_a_hub_chat_message_gives_the_evaluate_command_with_the_account(hub: Any) -> None:
     # Given a rollback of a member account's group published by the hub
     from auto_rollback.chat import build_chat_message
-    from auto_rollback.outcomes import Outcome, Result
+    from auto_rollback.outcomes import Result
+    from auto_rollback.vocabulary import Outcome
 
     result = Result(
         Outcome.ROLLBACK_STARTED, "x", {"type": "manual"}, auto_scaling_group_name="web", account=org.WORKLOAD

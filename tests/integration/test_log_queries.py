@@ -22,12 +22,13 @@ import pytest
 
 from auto_rollback.events import InvalidEventError
 from auto_rollback.observability import logger
+from auto_rollback.vocabulary import INVALID_EVENT, outcome_metric_name
 from devkit.aws import refresh_api
 from devkit.scenarios.events import alarm_event, manual_event
 from devkit.scenarios.fleet import start_refresh
 from devkit.scenarios.harness import invoke
 from infra.console_events import PLACEHOLDER_GROUP
-from infra.dashboard import QUERIES, REJECTED_OUTCOME, outcome_metric_name
+from infra.dashboard import QUERIES
 from tests.integration.conftest import World
 
 _EQUALS = re.compile(r'(?P<field>[\w.@]+) = "(?P<value>[^"]*)"')
@@ -228,7 +229,7 @@ def test_the_rejected_event_metric_is_the_one_the_dashboard_graphs(
         for dimensions in directive["Dimensions"]
     }
     # Then the rejected-event metric is the one the dashboard graphs, under the service dimension
-    assert (outcome_metric_name(REJECTED_OUTCOME), ("service",)) in emitted
+    assert (outcome_metric_name(INVALID_EVENT), ("service",)) in emitted
 
 
 def test_a_failed_rollback_is_counted_in_the_failures_metric_the_dashboard_graphs(

@@ -6,7 +6,7 @@ from typing import Any
 
 import boto3
 
-from auto_rollback.accounts import HUB_BUS_NAME
+from auto_rollback.vocabulary import HUB_BUS_NAME
 from devkit.aws import events_rules, refresh_api
 from devkit.scenarios.fleet import start_refresh
 from devkit.scenarios.harness import invoke

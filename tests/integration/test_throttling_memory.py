@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from auto_rollback.aws import FORGET_THROTTLING_AFTER_SECONDS, AwsGateway
+from auto_rollback.aws import FORGET_THROTTLING_AFTER_SECONDS
+from auto_rollback.gateway import AwsGateway
 from devkit.aws import rate_model
 from tests.integration.conftest import World
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from auto_rollback.accounts import member_role_name, split_group_link
 from auto_rollback.events import ManualTrigger, parse_event
 from auto_rollback.settings import ConfigurationError, Settings
+from auto_rollback.vocabulary import member_role_name, split_group_link
 
 VALID = {
     "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:auto-rollback",

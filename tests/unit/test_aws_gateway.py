@@ -21,9 +21,9 @@ from auto_rollback.aws import (
     MODELS_DIR,
     RETRIED_WRITE_ERRORS,
     WRITE_CONFIG,
-    AwsGateway,
     aws_session,
 )
+from auto_rollback.gateway import AwsGateway
 
 ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:deleted"
 

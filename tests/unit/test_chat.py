@@ -22,7 +22,8 @@ from auto_rollback.chat import (
     render_text,
     thread_id,
 )
-from auto_rollback.outcomes import Outcome, Result, Severity
+from auto_rollback.outcomes import Result
+from auto_rollback.vocabulary import Outcome, Severity
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "chat-notification.schema.json").read_text())
 VALIDATOR = Draft202012Validator(SCHEMA)

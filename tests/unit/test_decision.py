@@ -9,11 +9,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from auto_rollback import decision as rules
+from auto_rollback import vocabulary as reasons
 from auto_rollback.decision import Decision, Verdict
-from auto_rollback.events import RefreshEventType
-from auto_rollback.facts import AlarmFacts, GroupMode, GroupTags, MuteFacts, RefreshFacts
-from auto_rollback.outcomes import Severity
-from auto_rollback.settings import InsufficientDataAction, MutedAlarmAction
+from auto_rollback.facts import AlarmFacts, GroupTags, MuteFacts, RefreshFacts
+from auto_rollback.vocabulary import (
+    GroupMode,
+    InsufficientDataAction,
+    MutedAlarmAction,
+    Outcome,
+    RefreshEventType,
+    Severity,
+)
 
 STARTED = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 ENABLED = GroupTags(name="web-prod", mode=GroupMode.ENABLED, alarm_prefix="web-prod-")
@@ -70,20 +76,20 @@ def test_disabled_group_is_skipped_before_anything_else() -> None:
     decided = rules.decide_rollback(
         group=GroupTags("web-prod"), refresh=refresh(), signal_at=STARTED, dry_run_setting=False
     )
-    assert decided == Decision(Verdict.SKIP, rules.GROUP_NOT_ENABLED)
+    assert decided == Decision(Verdict.SKIP, reasons.GROUP_NOT_ENABLED)
 
 
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        (None, Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH)),
-        ("Successful", Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH)),
-        ("Failed", Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH)),
-        ("Cancelled", Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH)),
-        ("RollbackSuccessful", Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH)),
-        ("RollbackFailed", Decision(Verdict.SKIP, rules.NO_ACTIVE_REFRESH)),
-        ("Cancelling", Decision(Verdict.SKIP, rules.REFRESH_CANCELLING)),
-        ("RollbackInProgress", Decision(Verdict.DEDUPLICATE, rules.ROLLBACK_IN_PROGRESS)),
+        (None, Decision(Verdict.SKIP, reasons.NO_ACTIVE_REFRESH)),
+        ("Successful", Decision(Verdict.SKIP, reasons.NO_ACTIVE_REFRESH)),
+        ("Failed", Decision(Verdict.SKIP, reasons.NO_ACTIVE_REFRESH)),
+        ("Cancelled", Decision(Verdict.SKIP, reasons.NO_ACTIVE_REFRESH)),
+        ("RollbackSuccessful", Decision(Verdict.SKIP, reasons.NO_ACTIVE_REFRESH)),
+        ("RollbackFailed", Decision(Verdict.SKIP, reasons.NO_ACTIVE_REFRESH)),
+        ("Cancelling", Decision(Verdict.SKIP, reasons.REFRESH_CANCELLING)),
+        ("RollbackInProgress", Decision(Verdict.DEDUPLICATE, reasons.ROLLBACK_IN_PROGRESS)),
         ("Pending", Decision(Verdict.ROLLBACK, "alarm")),
         ("InProgress", Decision(Verdict.ROLLBACK, "alarm")),
         ("Baking", Decision(Verdict.ROLLBACK, "alarm")),
@@ -98,7 +104,7 @@ def test_refresh_status_decides_whether_a_rollback_can_help(status: str | None, 
 def test_alarm_that_changed_before_the_refresh_started_is_not_blamed_on_it() -> None:
     earlier = STARTED - timedelta(milliseconds=1)
     decided = rules.decide_rollback(group=ENABLED, refresh=refresh(), signal_at=earlier, dry_run_setting=False)
-    assert decided == Decision(Verdict.SKIP, rules.ALARM_PREDATES_REFRESH)
+    assert decided == Decision(Verdict.SKIP, reasons.ALARM_PREDATES_REFRESH)
 
 
 def test_alarm_that_changed_exactly_at_the_start_counts() -> None:
@@ -109,9 +115,9 @@ def test_alarm_that_changed_exactly_at_the_start_counts() -> None:
 @pytest.mark.parametrize(
     ("mode", "setting", "requested", "reason"),
     [
-        (GroupMode.ENABLED, True, False, rules.DRY_RUN_SETTING),
-        (GroupMode.DRY_RUN, False, False, rules.DRY_RUN_GROUP),
-        (GroupMode.ENABLED, False, True, rules.DRY_RUN_REQUEST),
+        (GroupMode.ENABLED, True, False, reasons.DRY_RUN_SETTING),
+        (GroupMode.DRY_RUN, False, False, reasons.DRY_RUN_GROUP),
+        (GroupMode.ENABLED, False, True, reasons.DRY_RUN_REQUEST),
     ],
 )
 def test_dry_run_from_setting_group_tag_or_request(
@@ -161,9 +167,9 @@ def test_a_near_miss_group_is_skipped_with_its_own_reason_and_a_refresh_start_is
     started = rules.decide_lifecycle(group, RefreshEventType.STARTED)
     succeeded = rules.decide_lifecycle(group, RefreshEventType.SUCCEEDED)
     # Then nothing is rolled back, and the start of an unprotected refresh is published
-    assert rollback == Decision(Verdict.SKIP, rules.OPT_IN_NOT_EXACT)
-    assert started == Decision(Verdict.NOTIFY, rules.OPT_IN_NOT_EXACT)
-    assert succeeded == Decision(Verdict.SKIP, rules.OPT_IN_NOT_EXACT)
+    assert rollback == Decision(Verdict.SKIP, reasons.OPT_IN_NOT_EXACT)
+    assert started == Decision(Verdict.NOTIFY, reasons.OPT_IN_NOT_EXACT)
+    assert succeeded == Decision(Verdict.SKIP, reasons.OPT_IN_NOT_EXACT)
     assert "'Enabled'" in rules.not_enabled_summary(group)
     assert "NOT protected" in rules.not_enabled_summary(group)
 
@@ -247,14 +253,14 @@ def test_a_suppressed_composite_is_passed_over_without_a_mute_look_up() -> None:
     found = first_acting([suppressed, alarm("web-prod-5xx")], [], mute_of)
     # Then the unsuppressed alarm acts, the suppressed one is named, and only the acting one was asked about
     assert found.acting is not None and found.acting.name == "web-prod-5xx"
-    assert found.silenced == [rules.SilencedAlarm(suppressed, rules.ACTIONS_SUPPRESSED)]
+    assert found.silenced == [rules.SilencedAlarm(suppressed, reasons.ACTIONS_SUPPRESSED)]
     assert asked == ["web-prod-5xx"]
 
 
 def test_a_muted_alarm_is_passed_over_and_named_with_its_rule() -> None:
     muted = alarm("web-prod-5xx")
     found = first_acting([muted], [], lambda name: MUTE)
-    assert found == rules.FiringAlarms(None, [rules.SilencedAlarm(muted, rules.ALARM_MUTED, MUTE)])
+    assert found == rules.FiringAlarms(None, [rules.SilencedAlarm(muted, reasons.ALARM_MUTED, MUTE)])
     assert found.silenced[0].mute is not None and found.silenced[0].mute.rule_name == "patching"
 
 
@@ -270,8 +276,8 @@ def test_muted_alarms_act_without_any_mute_look_up_when_the_operator_says_so() -
     ("mute", "suppressed_by", "now", "policy", "expected"),
     [
         (None, None, STARTED, MutedAlarmAction.IGNORE, None),
-        (None, "Alarm", STARTED, MutedAlarmAction.ROLLBACK, rules.ACTIONS_SUPPRESSED),
-        (MUTE, None, STARTED, MutedAlarmAction.IGNORE, rules.ALARM_MUTED),
+        (None, "Alarm", STARTED, MutedAlarmAction.ROLLBACK, reasons.ACTIONS_SUPPRESSED),
+        (MUTE, None, STARTED, MutedAlarmAction.IGNORE, reasons.ALARM_MUTED),
         (MUTE, None, STARTED, MutedAlarmAction.ROLLBACK, None),
         # An event handled after its mute window ended (a late retry) is no longer muted.
         (
@@ -286,20 +292,22 @@ def test_muted_alarms_act_without_any_mute_look_up_when_the_operator_says_so() -
             None,
             STARTED + timedelta(hours=2) - timedelta(milliseconds=1),
             MutedAlarmAction.IGNORE,
-            rules.ALARM_MUTED,
+            reasons.ALARM_MUTED,
         ),
     ],
 )
 def test_cloudwatch_own_controls_hold_an_alarm_back(
     mute: MuteFacts | None, suppressed_by: str | None, now: datetime, policy: MutedAlarmAction, expected: str | None
 ) -> None:
-    decision = rules.alarm_silenced(mute=mute, actions_suppressed_by=suppressed_by, now=now, muted_alarm_action=policy)
+    decision = rules.why_alarm_silenced(
+        mute=mute, actions_suppressed_by=suppressed_by, now=now, muted_alarm_action=policy
+    )
     assert decision == (None if expected is None else Decision(Verdict.SKIP, expected))
 
 
 def test_lifecycle_events_notify_only_opted_in_groups() -> None:
     assert rules.decide_lifecycle(GroupTags("g"), RefreshEventType.SUCCEEDED) == Decision(
-        Verdict.SKIP, rules.GROUP_NOT_ENABLED
+        Verdict.SKIP, reasons.GROUP_NOT_ENABLED
     )
     assert rules.decide_lifecycle(ENABLED, RefreshEventType.ROLLBACK_FAILED) == Decision(
         Verdict.NOTIFY, "refresh-rollback-failed"
@@ -375,15 +383,15 @@ def test_a_late_muted_event_is_rechecked_only_when_its_window_ended_and_mutes_ma
     ("current_state", "current_mute", "expected"),
     [
         ("ALARM", None, None),
-        ("OK", None, rules.NOT_ALARM_STATE),
-        (None, None, rules.NOT_ALARM_STATE),  # deleted since
-        ("ALARM", MUTE, rules.ALARM_MUTED),  # another rule mutes it now
+        ("OK", None, reasons.NOT_ALARM_STATE),
+        (None, None, reasons.NOT_ALARM_STATE),  # deleted since
+        ("ALARM", MUTE, reasons.ALARM_MUTED),  # another rule mutes it now
     ],
 )
 def test_a_late_muted_event_acts_only_as_cloudwatch_would_now(
     current_state: str | None, current_mute: MuteFacts | None, expected: str | None
 ) -> None:
-    decision = rules.after_mute_window("ALARM", current_state, current_mute)
+    decision = rules.why_held_after_mute_window("ALARM", current_state, current_mute)
     assert decision == (None if expected is None else Decision(Verdict.SKIP, expected))
 
 
@@ -399,3 +407,24 @@ def test_a_late_muted_event_acts_only_as_cloudwatch_would_now(
 )
 def test_a_group_tag_with_spaces_around_a_name_is_a_near_miss(tagged: str, group: GroupTags, near_miss: bool) -> None:
     assert rules.group_tag_near_miss(tagged, group) is near_miss
+
+
+@pytest.mark.parametrize(
+    ("verdict", "outcome", "dry_run"),
+    [
+        (Verdict.ROLLBACK, Outcome.ROLLBACK_STARTED, False),
+        (Verdict.DRY_RUN, Outcome.DRY_RUN, True),
+        (Verdict.SKIP, Outcome.SKIPPED, False),
+        (Verdict.DEDUPLICATE, Outcome.DEDUPLICATED, False),
+        (Verdict.NOTIFY, Outcome.NOTIFIED, False),
+    ],
+)
+def test_every_verdict_says_its_outcome(verdict: Verdict, outcome: Outcome, dry_run: bool) -> None:
+    # Given a decision of each verdict
+    decision = Decision(verdict, "some-reason")
+
+    # When its outcome is asked (a rollback's is what the action reports when it succeeds)
+    said = (decision.outcome, decision.dry_run)
+
+    # Then the result can be built from it once, with nothing left to fill in
+    assert said == (outcome, dry_run)

@@ -13,13 +13,13 @@ from auto_rollback.events import (
     InvalidEventError,
     InventoryCursor,
     InventoryTrigger,
-    ManualAction,
     ManualTrigger,
-    RefreshEventType,
     RefreshTrigger,
     parse_event,
 )
-from tests.conftest import EVENTS_DIR, load_event
+from auto_rollback.vocabulary import ManualAction, RefreshEventType
+from infra import SAMPLE_EVENTS_DIR
+from tests.conftest import load_event
 
 MUTE_ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:patch-tuesday"
 MUTE_END = "2026-11-28T12:00:00.000+0000"
@@ -59,7 +59,7 @@ def test_a_suppressed_composite_alarm_event_keeps_the_kind_and_reason() -> None:
 
 def test_the_documented_muted_suppressed_and_log_alarm_samples_parse() -> None:
     # AWS's own examples (alarm-metric-muted, alarm-composite-suppressed) and a log alarm's event (alarm-log:
-    # AWS publishes none; built from the common shape, see tests/integration/test_cloudwatch_emulation.py)
+    # AWS publishes none; built from the common shape, see tests/devkit/test_cloudwatch_emulation.py)
     muted = parse_event(load_event("alarm-metric-muted.json"))
     suppressed = parse_event(load_event("alarm-composite-suppressed.json"))
     log = parse_event(load_event("alarm-log.json"))
@@ -148,7 +148,7 @@ def test_manual_events_parse() -> None:
 
 
 def test_every_sample_event_except_unrelated_ones_parses() -> None:
-    for path in sorted(EVENTS_DIR.glob("*.json")):
+    for path in sorted(SAMPLE_EVENTS_DIR.glob("*.json")):
         if path.name.startswith("unrelated-"):
             with pytest.raises(InvalidEventError):
                 parse_event(load_event(path.name))

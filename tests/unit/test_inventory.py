@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from auto_rollback.events import InventoryCursor
-from auto_rollback.facts import AlarmFacts, GroupConfig, GroupMode, GroupTags, RefreshFacts
+from auto_rollback.facts import AlarmFacts, GroupConfig, GroupTags, RefreshFacts
 from auto_rollback.inventory import (
     CALL_BUDGET,
     MAX_GROUPS,
@@ -18,6 +18,7 @@ from auto_rollback.inventory import (
     link_alarms,
     rollback_status,
 )
+from auto_rollback.vocabulary import GroupMode
 
 STARTED = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)
 

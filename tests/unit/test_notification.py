@@ -10,7 +10,8 @@ from botocore.stub import ANY, Stubber
 
 from auto_rollback.chat import console_url
 from auto_rollback.notification import SUBJECT_LIMIT, Notifier, build_notification, subject_line
-from auto_rollback.outcomes import Outcome, Result, Severity
+from auto_rollback.outcomes import Result
+from auto_rollback.vocabulary import Outcome, Severity
 
 ALARM_TRIGGER = {"type": "alarm", "alarmName": "web-prod-5xx", "state": "ALARM"}
 OUTCOMES = "arn:aws:sns:eu-west-1:123456789012:outcomes"

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+from enum import StrEnum
+from pathlib import Path
+
 import pytest
 
-from auto_rollback.settings import ConfigurationError, InsufficientDataAction, IrreversibleFallback, Settings
+from auto_rollback.settings import ConfigurationError, Settings
+from auto_rollback.vocabulary import InsufficientDataAction, IrreversibleFallback, MutedAlarmAction
+
+ROOT = Path(__file__).resolve().parents[2]
 
 VALID = {
     "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:auto-rollback",
@@ -57,3 +64,29 @@ def test_every_option_is_read() -> None:
 def test_invalid_configuration_names_the_variable(changes: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigurationError, match=variable):
         Settings.from_environment({**VALID, **changes})
+
+
+@pytest.mark.parametrize(
+    ("literal", "kind"),
+    [
+        ("IrreversibleFallback", IrreversibleFallback),
+        ("InsufficientDataAction", InsufficientDataAction),
+        ("MutedAlarmAction", MutedAlarmAction),
+    ],
+)
+def test_the_stack_types_each_setting_with_exactly_the_function_s_values(literal: str, kind: type[StrEnum]) -> None:
+    # Given the literal type infra/config.py gives a setting it writes (read from its source:
+    # importing the stack would start CDK's Node runtime)
+    tree = ast.parse((ROOT / "infra" / "config.py").read_text(encoding="utf-8"))
+    (value,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and [ast.unparse(target) for target in node.targets] == [literal]
+    ]
+    assert isinstance(value, ast.Subscript) and ast.unparse(value.value) == "Literal"
+
+    # When its allowed values are read
+    allowed = ast.literal_eval(value.slice)
+
+    # Then they are the values of the function's own enum, in its order
+    assert allowed == tuple(member.value for member in kind)

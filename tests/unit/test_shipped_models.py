@@ -33,8 +33,8 @@ def test_the_shipped_model_declares_one_protocol_that_every_botocore_speaks_alik
 
 
 def test_the_shipped_model_holds_exactly_the_cloudwatch_calls_the_function_makes() -> None:
-    # Given the CloudWatch calls in the function's only AWS caller (client methods and paginators)
-    source = (MODELS_DIR.parent / "aws.py").read_text()
+    # Given the CloudWatch calls in the function's only CloudWatch caller (client methods and paginators)
+    source = (MODELS_DIR.parent / "gateway.py").read_text()
     called = set(re.findall(r"cloudwatch\.(?!get_paginator)([a-z_]+)\(", source))
     called |= set(re.findall(r"cloudwatch\.get_paginator\(\"([a-z_]+)\"\)", source))
 
