@@ -6,22 +6,15 @@ each test that uses it, so tests are independent and fast.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devkit.aws.aws_server import AwsEmulator, running_emulator
+from devkit.scenarios.events import sample as load_event
 
-EVENTS_DIR = Path(__file__).parent / "events"
-
-
-def load_event(name: str) -> dict[str, Any]:
-    """A sample event from tests/events/ (the shapes AWS documents)."""
-    data: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text())
-    return data
+__all__ = ["load_event"]  # a sample event from events/ (the shapes AWS documents)
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +27,14 @@ def aws_session() -> Iterator[AwsEmulator]:
 def aws(aws_session: AwsEmulator) -> AwsEmulator:
     aws_session.reset()
     return aws_session
+
+
+@pytest.fixture(scope="session")
+def spoke_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The spoke template exactly as the hub stack hands it to the StackSet (synthesized once per session).
+
+    Here rather than beside ``hub`` so that one synthesis serves every directory that deploys a hub.
+    """
+    from devkit.template.hub import hub_templates  # CDK starts Node: only for the tests that need it
+
+    return hub_templates(tmp_path_factory.mktemp("hub")).spoke

@@ -25,7 +25,7 @@ the model's list limits, so 21 values in one ``TagFilters`` entry (AWS: "each ke
 include up to 20 values") or 51 keys pass. They are refused here with the model's
 ``InvalidParameterException``, before moto answers.
 
-The module's name must not start with ``moto`` (see refresh_api's docstring).
+The module's name must not start with ``moto`` (see refresh_errors' docstring).
 """
 
 from __future__ import annotations

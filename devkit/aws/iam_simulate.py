@@ -26,7 +26,7 @@ with the shapes of botocore's model:
   them, rather than answered wrongly. So is a policy construct the evaluator does not
   understand (``NotAction``, ``ForAnyValue:``, ``...IfExists``, numeric operators).
 
-The module's name must not start with ``moto`` (see refresh_api's docstring).
+The module's name must not start with ``moto`` (see refresh_errors' docstring).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ calls to the role's account):
   :func:`expire` and :func:`expire_all` move expiries to the past, so a test can make
   a caller's refresh path run without waiting an hour.
 
-The module's name must not start with ``moto`` (see refresh_api's docstring).
+The module's name must not start with ``moto`` (see refresh_errors' docstring).
 """
 
 from __future__ import annotations

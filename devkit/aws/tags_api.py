@@ -17,7 +17,7 @@ so the documented ``"true"`` matches nothing. Code that forgets to follow
 * Tags come back ordered by group name, then key. AWS does not document an order;
   a fixed one makes pages reproducible.
 
-The module's name must not start with ``moto`` (see refresh_api's docstring).
+The module's name must not start with ``moto`` (see refresh_errors' docstring).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from auto_rollback.accounts import member_role_name
+from auto_rollback.vocabulary import member_role_name
 from devkit.aws import refresh_api
 from devkit.aws.aws_server import REGION, AwsEmulator
 from devkit.scenarios import organization as org
@@ -78,14 +78,6 @@ def world(configure: Callable[..., World]) -> World:
 
 
 # --------------------------------------------------------------------------- organization mode (a hub)
-
-
-@pytest.fixture(scope="session")
-def spoke_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The spoke template exactly as the hub stack hands it to the StackSet (synthesized once per session)."""
-    from devkit.template.hub import hub_templates  # CDK starts Node: only for the tests that need it
-
-    return hub_templates(tmp_path_factory.mktemp("hub")).spoke
 
 
 @dataclass

@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Calls before RollbackInstanceRefresh per scenario of scripts/bench_paths.py, as multisets: an alarm
+#: Calls before RollbackInstanceRefresh per scenario of scripts/bench/paths.py, as multisets: an alarm
 #: event's reads run in parallel threads, so their order is not fixed (tests/integration/test_large_account.py).
 TAGS = {"autoscaling:DescribeTags": 2, "autoscaling:DescribeInstanceRefreshes": 1, "dynamodb:PutItem": 1}
 LOOKUP = {**TAGS, "cloudwatch:ListTagsForResource": 1}
@@ -178,7 +178,7 @@ def test_the_table_is_printed_and_written(report: dict[str, Any]) -> None:
     assert "Hub mode, calls before RollbackInstanceRefresh" in report["document"]
 
 
-#: scripts/bench_hub.py: per scenario, a warm container's calls before the rollback call, and the accounts
+#: scripts/bench/hub.py: per scenario, a warm container's calls before the rollback call, and the accounts
 #: whose member role a new container assumes first (once each, and nothing else is added).
 HUB_PATHS = {
     "hub-own-tags": (TAGS, ["333333333333"]),

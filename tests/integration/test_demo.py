@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from devkit.scenarios.events import alarm_event
+from infra import SAMPLE_EVENTS_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EVENTS_DIR = REPO_ROOT / "tests" / "events"
 #: The scenarios the README promises, in the order the demo plays them.
 SCENARIOS = [
     "good-refresh",
@@ -115,7 +115,7 @@ def test_an_alarm_event_file_goes_through_the_rules_to_a_rollback(tmp_path: Path
 
 def test_a_muted_sample_stays_muted_when_restamped(tmp_path: Path) -> None:
     # Given AWS's muted sample event (window in January 2026), renamed to a fleet alarm
-    event = json.loads((EVENTS_DIR / "alarm-metric-muted.json").read_text())
+    event = json.loads((SAMPLE_EVENTS_DIR / "alarm-metric-muted.json").read_text())
     event["detail"]["alarmName"] = "web-prod-5xx"
     event["resources"] = ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-prod-5xx"]
     event_file = tmp_path / "muted.json"
@@ -133,7 +133,7 @@ def test_a_muted_sample_stays_muted_when_restamped(tmp_path: Path) -> None:
 
 
 def test_an_event_no_rule_matches_never_reaches_the_function() -> None:
-    done = run_demo("--invoke", str(EVENTS_DIR / "unrelated-instance-launch.json"), "--json")
+    done = run_demo("--invoke", str(SAMPLE_EVENTS_DIR / "unrelated-instance-launch.json"), "--json")
     assert done.returncode == 0, explained(done)
     outcome = as_json(done)
     assert (outcome["matchedRules"], outcome["results"]) == ([], [])
@@ -151,8 +151,8 @@ def test_list_and_unknown_scenario() -> None:
 
 def test_the_demo_deploys_the_template_cdk_json_describes(tmp_path: Path) -> None:
     # Given the template the tests check (cdk.json's context, as the CDK CLI passes it to the app)
+    from devkit.template.cache import synthesize
     from devkit.template.synth import synth_template
-    from scripts.demo import synthesize
 
     expected = synth_template(tmp_path)
 

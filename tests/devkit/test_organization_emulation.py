@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from auto_rollback.accounts import HUB_BUS_NAME, hub_role_name, member_role_name
+from auto_rollback.vocabulary import HUB_BUS_NAME, hub_role_name, member_role_name
 from devkit.aws import events_rules, organization, sts_api
 from devkit.aws.aws_server import REGION, AwsEmulator
 from devkit.scenarios import organization as org

@@ -16,8 +16,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from auto_rollback.accounts import HUB_BUS_NAME, member_role_name
 from auto_rollback.actions import ActionFailedError
+from auto_rollback.vocabulary import HUB_BUS_NAME, member_role_name
 from devkit.aws import events_rules, refresh_api, sts_api
 from devkit.aws.aws_server import REGION, AwsEmulator
 from devkit.scenarios import organization as org

@@ -20,7 +20,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from auto_rollback.notification import Notifier
-from auto_rollback.outcomes import Outcome, Result, Severity
+from auto_rollback.outcomes import Result
+from auto_rollback.vocabulary import Outcome, Severity
 from devkit.aws import sns_api
 from devkit.aws.aws_server import ACCOUNT_ID, REGION, AwsEmulator
 
