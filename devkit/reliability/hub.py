@@ -1,8 +1,8 @@
 """The reliability checks in organization (hub) mode, shared by the tests and ``make reliability``.
 
-The same promises as :mod:`devkit.reliability.lab`'s, where one function serves
-several member accounts through their roles (docs/DEPLOY.md, "Organization
-mode"): one rollback per refresh *per account*, whatever the group names and
+The same promises as the single-account checks' (:mod:`devkit.reliability.storm`
+and its siblings), where one function serves several member accounts through
+their roles (docs/DEPLOY.md, "Organization mode"): one rollback per refresh *per account*, whatever the group names and
 however the events are duplicated and interleaved; and a member whose role
 refuses the hub fails loudly (FAILED published, the invocation fails so Lambda
 retries it and the failure destination keeps it), without touching any other
@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from auto_rollback.accounts import member_role_name
+from auto_rollback.vocabulary import ALARM_GROUP_TAG, MEMBER_ROLE_REFUSED, member_role_name
 from devkit.aws import cloudwatch_api, refresh_api
 from devkit.aws.aws_server import REGION, AwsEmulator
 from devkit.reliability.lab import ALARM_AFTER_START, LAMBDA_ASYNC_RETRIES, REFRESH_AGE, Check
@@ -35,8 +35,6 @@ from devkit.scenarios.events import alarm_event, from_account, refresh_event
 from devkit.scenarios.fleet import make_alarm, make_fleet, start_refresh
 from devkit.scenarios.harness import Deployment, Published, configured, invoke_concurrently
 
-GROUP_TAG = "auto-rollback:group"
-MEMBER_ROLE_REFUSED = "member-role-refused"
 #: Deliveries of an event that keeps failing: the first, then Lambda's retries; the failure destination keeps it.
 ATTEMPTS = 1 + LAMBDA_ASYNC_RETRIES
 
@@ -78,7 +76,7 @@ class HubStage:
         """A real alarm of ``account`` tagged ``link``, in ALARM since :attr:`alarm_at`; its event, from ``account``."""
         make_alarm(org.client("cloudwatch", account), name, group=link, state=None)
         cloudwatch_api.set_state(name, "ALARM", transitioned_at=self.alarm_at, account_id=account)
-        return from_account(alarm_event(name, at=self.alarm_at, tags={GROUP_TAG: link}), account)
+        return from_account(alarm_event(name, at=self.alarm_at, tags={ALARM_GROUP_TAG: link}), account)
 
     def checkpoint_event(self, account: str, name: str) -> dict[str, Any]:
         refresh_id = refresh_api.refreshes(name, account_id=account)[0]["InstanceRefreshId"]

@@ -8,14 +8,13 @@ arbitrary JSON.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from hypothesis import strategies as st
 
+from devkit.reliability.bad_input import MISSING, with_field
+from devkit.reliability.lab import GROUP
 from devkit.scenarios.events import alarm_event, manual_event, refresh_event
-
-GROUP = "web-prod"
 
 _TEXT = st.one_of(
     st.text(max_size=40),
@@ -59,22 +58,6 @@ _REFRESH_PATHS = (
     "detail.CheckpointPercentage",
 )
 _MANUAL_PATHS = ("action", "autoScalingGroupName", "reason", "dryRun", "dryrun", "extra")
-_REMOVE = object()
-
-
-def _set(event: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    copied = copy.deepcopy(event)
-    *parents, last = path.split(".")
-    node: Any = copied
-    for key in parents:
-        if not isinstance(node, dict) or not isinstance(node.get(key), dict):
-            return copied  # an earlier mutation already replaced the parent
-        node = node[key]
-    if value is _REMOVE:
-        node.pop(last, None)
-    else:
-        node[last] = value
-    return copied
 
 
 @st.composite
@@ -82,7 +65,7 @@ def _mutated(draw: st.DrawFn) -> Any:
     kind = draw(st.sampled_from(["alarm", "refresh", "manual"]))
     if kind == "alarm":
         event = alarm_event("web-prod-5xx", tags={"auto-rollback:group": GROUP})
-        paths = _ALARM_PATHS
+        paths: tuple[str, ...] = _ALARM_PATHS
     elif kind == "refresh":
         event = refresh_event("checkpoint-reached", GROUP, "c613620e-07e2-4ed2-a9e2-ef8258911ade")
         paths = _REFRESH_PATHS
@@ -91,8 +74,8 @@ def _mutated(draw: st.DrawFn) -> Any:
         paths = _MANUAL_PATHS
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         path = draw(st.sampled_from(paths))
-        value = draw(st.one_of(st.just(_REMOVE), _JSON))
-        event = _set(event, path, value)
+        value = draw(st.one_of(st.just(MISSING), _JSON))
+        event = with_field(event, path, value)
     return event
 
 
