@@ -1,4 +1,4 @@
-"""Events with the exact shapes AWS documents, built from the samples in tests/events/.
+"""Events with the exact shapes AWS documents, built from the samples in events/.
 
 Only the fields a scenario needs are changed; everything else stays as in the
 sample, so the function always sees a realistic event.
@@ -11,15 +11,13 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-#: The sample events (data, shared with the stack's console events), with the shapes AWS documents.
-EVENTS_DIR = Path(__file__).resolve().parents[2] / "tests" / "events"
+from infra import SAMPLE_EVENTS_DIR
 
 
 def sample(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text())
+    data: dict[str, Any] = json.loads((SAMPLE_EVENTS_DIR / name).read_text())
     return data
 
 

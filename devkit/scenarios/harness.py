@@ -9,13 +9,14 @@ so the demo shows exactly what the tests prove.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, redirect_stdout
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any
@@ -141,11 +142,15 @@ def invoke(event: Any, *, timeout_seconds: float = 60.0) -> dict[str, Any]:
     return result
 
 
-def _invoke_all(environment: Mapping[str, str], events: Sequence[Any], record: bool) -> list[dict[str, Any]]:
+def _invoke_all(
+    environment: Mapping[str, str], events: Sequence[Any], record: bool, timeout_seconds: float, quiet: bool
+) -> list[dict[str, Any]]:
     """Worker body: one process is one Lambda container serving events in turn.
 
     With ``record``, each answer also has ``calls``: the tally of the AWS calls that
-    invocation made, which only the process making them can see.
+    invocation made, which only the process making them can see. ``quiet`` swallows
+    what the function prints: Powertools prints its ColdStart metric even with
+    metrics disabled.
     """
     from devkit.scenarios.calls import CallRecorder, tally
 
@@ -155,9 +160,9 @@ def _invoke_all(environment: Mapping[str, str], events: Sequence[Any], record: b
         recorder.install()
     outcomes = []
     for event in events:
-        with recorder.recording() as calls:
+        with recorder.recording() as calls, redirect_stdout(io.StringIO()) if quiet else nullcontext():
             try:
-                outcome = invoke(event)
+                outcome = invoke(event, timeout_seconds=timeout_seconds)
             except Exception as error:  # the storm counts errors instead of stopping at the first
                 outcome = {"outcome": "ERROR", "error": f"{type(error).__name__}: {error}"}
         outcomes.append({**outcome, "calls": tally(calls)} if record else outcome)
@@ -165,13 +170,22 @@ def _invoke_all(environment: Mapping[str, str], events: Sequence[Any], record: b
 
 
 def invoke_concurrently(
-    environment: Mapping[str, str], events: Sequence[Any], *, processes: int, record_calls: bool = False
+    environment: Mapping[str, str],
+    events: Sequence[Any],
+    *,
+    processes: int,
+    record_calls: bool = False,
+    timeout_seconds: float = 60.0,
+    quiet: bool = False,
 ) -> list[dict[str, Any]]:
-    """Deliver events from ``processes`` separate processes at once (separate Lambda containers)."""
+    """Deliver events from ``processes`` separate processes at once (separate Lambda containers).
+
+    The answers come process by process: process 0's share (``events[0::processes]``) first.
+    """
     shares = [list(events[index::processes]) for index in range(processes)]
     env = {**environment, **{key: os.environ[key] for key in _AWS_VARIABLES if key in os.environ}}
     with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_invoke_all, env, share, record_calls) for share in shares]
+        futures = [pool.submit(_invoke_all, env, share, record_calls, timeout_seconds, quiet) for share in shares]
         return [outcome for future in futures for outcome in future.result()]
 
 

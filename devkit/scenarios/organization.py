@@ -22,7 +22,7 @@ from typing import Any
 
 import boto3
 
-from auto_rollback.accounts import HUB_BUS_NAME, hub_role_name, member_role_name
+from auto_rollback.vocabulary import HUB_BUS_NAME, hub_role_name, member_role_name
 from devkit.aws import organization
 from devkit.aws.aws_server import ACCOUNT_ID, REGION
 
