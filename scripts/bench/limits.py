@@ -17,14 +17,17 @@ import statistics
 import time
 from collections import Counter
 
+from auto_rollback.vocabulary import ALARM_GROUP_TAG
 from devkit.aws import rate_model, refresh_api
 from devkit.aws.aws_server import AwsEmulator
 from devkit.scenarios.events import alarm_event
 from devkit.scenarios.harness import invoke_concurrently
 from devkit.scenarios.large_account import LargeAccount
-from scripts.bench_common import GROUP_TAG, Report, Row, fresh_world, multiset, quiet_stdout
-from scripts.bench_latency import LATENCY_SECONDS
-from scripts.bench_paths import MAX_CALLS_WITH_TAGS
+from devkit.scenarios.quiet import quiet_stdout
+from devkit.scenarios.world import fresh_world
+from scripts.bench.common import Report, Row, multiset
+from scripts.bench.latency import LATENCY_SECONDS
+from scripts.bench.paths import MAX_CALLS_WITH_TAGS
 
 SECTION = "9. Storm under AWS rates"
 
@@ -66,7 +69,7 @@ def measure_storm_under_rates(emulator: AwsEmulator, report: Report, *, quick: b
     LargeAccount(aws.ec2, aws.autoscaling, aws.cloudwatch).grow(groups=account_groups - groups, alarms=0)
     refresh_api.clear_calls()
     events = [
-        alarm_event(f"{names[index % groups]}-5xx", tags={GROUP_TAG: names[index % groups]})
+        alarm_event(f"{names[index % groups]}-5xx", tags={ALARM_GROUP_TAG: names[index % groups]})
         for index in range(events_count)
     ]
     with quiet_stdout(), rate_model.limited(rate_model.AWS_RATES, latency=LATENCY_SECONDS) as model:

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from auto_rollback.vocabulary import ALARM_GROUP_TAG
 from devkit.aws.aws_server import AwsEmulator
-from devkit.scenarios.calls import CallRecorder, critical_path, tally
+from devkit.scenarios.calls import ROLLBACK, CallRecorder, critical_path, tally
 from devkit.scenarios.events import alarm_event, cloudwatch_time, refresh_event
-from devkit.scenarios.fleet import make_mute_rule
+from devkit.scenarios.fleet import make_alarm, make_mute_rule
 from devkit.scenarios.harness import configured, invoke
-from scripts.bench_common import GROUP_TAG, ROLLBACK, Aws, Report, Row, fresh_world, multiset, put_alarm, quiet_stdout
+from devkit.scenarios.quiet import quiet_stdout
+from devkit.scenarios.world import World, fresh_world
+from scripts.bench.common import Report, Row, multiset
 
 SECTION = "1. Critical path"
 
@@ -43,57 +46,57 @@ class Scenario:
     key: str
     title: str
     limit: int
-    prepare: Callable[[Aws], dict[str, Any]]
+    prepare: Callable[[World], dict[str, Any]]
 
 
-def _alarm_with_tags(aws: Aws) -> dict[str, Any]:
+def _alarm_with_tags(aws: World) -> dict[str, Any]:
     aws.fresh_refresh(aws.fleet("cp-tags"))
-    return alarm_event("cp-tags-5xx", tags={GROUP_TAG: "cp-tags"})
+    return alarm_event("cp-tags-5xx", tags={ALARM_GROUP_TAG: "cp-tags"})
 
 
-def _alarm_without_tags(aws: Aws) -> dict[str, Any]:
+def _alarm_without_tags(aws: World) -> dict[str, Any]:
     aws.fresh_refresh(aws.fleet("cp-lookup"))
-    put_alarm(aws.cloudwatch, "cp-lookup-5xx", group="cp-lookup")
+    make_alarm(aws.cloudwatch, "cp-lookup-5xx", group="cp-lookup")
     return alarm_event("cp-lookup-5xx")
 
 
-def _composite_with_tags(aws: Aws) -> dict[str, Any]:
+def _composite_with_tags(aws: World) -> dict[str, Any]:
     # moto has no PutCompositeAlarm: the composite alarm exists only in its event.
     aws.fresh_refresh(aws.fleet("cp-composite"))
-    return alarm_event("cp-composite health", composite=True, tags={GROUP_TAG: "cp-composite"})
+    return alarm_event("cp-composite health", composite=True, tags={ALARM_GROUP_TAG: "cp-composite"})
 
 
-def _composite_by_prefix(aws: Aws) -> dict[str, Any]:
+def _composite_by_prefix(aws: World) -> dict[str, Any]:
     aws.fresh_refresh(aws.fleet("cp-composite-prefix", prefix="cp-composite-prefix "))
     return alarm_event("cp-composite-prefix health", composite=True)
 
 
-def _checkpoint_by_prefix(aws: Aws) -> dict[str, Any]:
+def _checkpoint_by_prefix(aws: World) -> dict[str, Any]:
     fleet = aws.fleet("cp-checkpoint", prefix="cp-checkpoint ")
     refresh_id = aws.fresh_refresh(fleet)
-    put_alarm(aws.cloudwatch, "cp-checkpoint 5xx")  # goes to ALARM after the refresh started
+    make_alarm(aws.cloudwatch, "cp-checkpoint 5xx")  # goes to ALARM after the refresh started
     return refresh_event("checkpoint-reached", fleet.group_name, refresh_id)
 
 
-def _checkpoint_by_tag(aws: Aws) -> dict[str, Any]:
+def _checkpoint_by_tag(aws: World) -> dict[str, Any]:
     fleet = aws.fleet("cp-checkpoint-tag")
     refresh_id = aws.fresh_refresh(fleet)
-    put_alarm(aws.cloudwatch, "latency-high", group="cp-checkpoint-tag")
+    make_alarm(aws.cloudwatch, "latency-high", group="cp-checkpoint-tag")
     return refresh_event("checkpoint-reached", fleet.group_name, refresh_id)
 
 
-def _checkpoint_both_links(aws: Aws) -> dict[str, Any]:
+def _checkpoint_both_links(aws: World) -> dict[str, Any]:
     fleet = aws.fleet("cp-both", prefix="cp-both ")
     refresh_id = aws.fresh_refresh(fleet)
-    put_alarm(aws.cloudwatch, "latency-both", group="cp-both")  # outside the prefix: found by its tag
+    make_alarm(aws.cloudwatch, "latency-both", group="cp-both")  # outside the prefix: found by its tag
     return refresh_event("checkpoint-reached", fleet.group_name, refresh_id)
 
 
-def _checkpoint_past_a_mute(aws: Aws) -> dict[str, Any]:
+def _checkpoint_past_a_mute(aws: World) -> dict[str, Any]:
     fleet = aws.fleet("cp-muted", prefix="cp-muted ")
     refresh_id = aws.fresh_refresh(fleet)
-    put_alarm(aws.cloudwatch, "cp-muted 5xx")  # muted: passed over
-    put_alarm(aws.cloudwatch, "cp-muted latency")  # not muted: rolls back
+    make_alarm(aws.cloudwatch, "cp-muted 5xx")  # muted: passed over
+    make_alarm(aws.cloudwatch, "cp-muted latency")  # not muted: rolls back
     # A window that started an hour ago and lasts four: active whenever the bench runs.
     make_mute_rule(aws.cloudwatch, "maintenance", ["cp-muted 5xx"], start=datetime.now(UTC) - timedelta(hours=1))
     return refresh_event("checkpoint-reached", fleet.group_name, refresh_id)
@@ -129,7 +132,7 @@ SCENARIOS = (
 )
 
 
-def _muted_alarm_event(aws: Aws) -> dict[str, Any]:
+def _muted_alarm_event(aws: World) -> dict[str, Any]:
     aws.fresh_refresh(aws.fleet("cp-mute-event"))
     now = datetime.now(UTC)
     mute = {
@@ -137,15 +140,15 @@ def _muted_alarm_event(aws: Aws) -> dict[str, Any]:
         "muteWindowStart": cloudwatch_time(now - timedelta(hours=1)),
         "muteWindowEnd": cloudwatch_time(now + timedelta(hours=3)),
     }
-    return alarm_event("cp-mute-event-5xx", tags={GROUP_TAG: "cp-mute-event"}, mute_detail=mute)
+    return alarm_event("cp-mute-event-5xx", tags={ALARM_GROUP_TAG: "cp-mute-event"}, mute_detail=mute)
 
 
-def _suppressed_alarm_event(aws: Aws) -> dict[str, Any]:
+def _suppressed_alarm_event(aws: World) -> dict[str, Any]:
     aws.fresh_refresh(aws.fleet("cp-suppressed"))
     return alarm_event(
         "cp-suppressed health",
         composite=True,
-        tags={GROUP_TAG: "cp-suppressed"},
+        tags={ALARM_GROUP_TAG: "cp-suppressed"},
         suppressed_by="Alarm",
         suppressed_reason="Actions suppressed by Alarm",
     )

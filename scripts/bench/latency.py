@@ -25,11 +25,16 @@ from typing import Any
 
 import boto3
 
+from auto_rollback.vocabulary import ALARM_GROUP_TAG
 from devkit.aws import rate_model
 from devkit.aws.aws_server import AwsEmulator
+from devkit.scenarios.calls import ROLLBACK
 from devkit.scenarios.events import alarm_event
+from devkit.scenarios.fleet import make_alarm
 from devkit.scenarios.harness import configured, invoke
-from scripts.bench_common import GROUP_TAG, ROLLBACK, Report, Row, fresh_world, median_ms, put_alarm, quiet_stdout
+from devkit.scenarios.quiet import quiet_stdout
+from devkit.scenarios.world import fresh_world
+from scripts.bench.common import Report, Row, median_ms
 
 SECTION = "8. Latency"
 
@@ -61,6 +66,9 @@ class RollbackClock:
                     f"after-call.auto-scaling.{ROLLBACK}", self._on_return, unique_id="bench-rollback-clock"
                 )
 
+    def reset(self) -> None:
+        self.returned_at = None
+
     def _on_return(self, **_: Any) -> None:
         self.returned_at = time.perf_counter()
 
@@ -68,17 +76,18 @@ class RollbackClock:
 def measure_latency(emulator: AwsEmulator, report: Report, *, quick: bool) -> None:
     from auto_rollback.aws import CLIENT_CONFIG
     from auto_rollback.handler import get_service
+    from auto_rollback.service import RollbackService
 
     deployment, aws = fresh_world(emulator, "latency")
     tags_fleet, lookup_fleet, floor_fleet = (aws.fleet(name) for name in ("lat-tags", "lat-lookup", "lat-floor"))
-    put_alarm(aws.cloudwatch, "lat-lookup-5xx", group="lat-lookup")
+    make_alarm(aws.cloudwatch, "lat-lookup-5xx", group="lat-lookup")
     dynamodb = boto3.client("dynamodb", config=CLIENT_CONFIG)
     autoscaling = boto3.client("autoscaling", config=CLIENT_CONFIG)
     clock = RollbackClock()
 
     def handler_side(fleet_event: Callable[[], dict[str, Any]]) -> float:
         event = fleet_event()
-        clock.returned_at = None
+        clock.reset()
         with rate_model.limited(latency=LATENCY_SECONDS):
             started = time.perf_counter()
             result = invoke(event)
@@ -99,7 +108,7 @@ def measure_latency(emulator: AwsEmulator, report: Report, *, quick: bool) -> No
 
     def with_tags() -> dict[str, Any]:
         aws.fresh_refresh(tags_fleet)
-        return alarm_event("lat-tags-5xx", tags={GROUP_TAG: tags_fleet.group_name})
+        return alarm_event("lat-tags-5xx", tags={ALARM_GROUP_TAG: tags_fleet.group_name})
 
     def without_tags() -> dict[str, Any]:
         aws.fresh_refresh(lookup_fleet)
@@ -130,7 +139,10 @@ def measure_latency(emulator: AwsEmulator, report: Report, *, quick: bool) -> No
     samples: dict[str, list[float]] = {key: [] for key in sides}
     order = list(sides)
     with configured(deployment.environment), quiet_stdout():
-        clock.attach(get_service().gateway)  # the warm container's clients, kept across invocations
+        service = get_service()
+        if not isinstance(service, RollbackService):  # per-account mode: the deployment names no member role
+            raise TypeError(f"the latency scenario needs per-account mode, not {type(service).__name__}")
+        clock.attach(service.gateway)  # the warm container's clients, kept across invocations
         for rep in range(WARMUP + reps):
             shift = rep % len(order)  # each side goes first, second and last in turn
             for key in order[shift:] + order[:shift]:

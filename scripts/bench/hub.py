@@ -2,7 +2,7 @@
 
 In hub mode (docs/DEPLOY.md, "Organization mode") the function acts in each event's
 account through that account's member role. A new container assumes the role of
-every account it reads or acts in, once (``auto_rollback.aws.MemberSessions``), and
+every account it reads or acts in, once (``auto_rollback.members.MemberSessions``), and
 then reads exactly as per-account mode does. Targets: a warm container makes the
 same calls as per-account mode for the same kind of event (as multisets: an alarm
 event's reads run in parallel threads); a cold one adds exactly one
@@ -11,9 +11,9 @@ event's reads run in parallel threads); a cold one adds exactly one
 The member accounts hold the spoke template that the hub stack's StackSet deploys
 (synthesized once and cached with the demo's templates), the function runs with a
 session of the hub role, and the same emulator measures per-account mode just
-before, with bench_paths' scenarios.
+before, with the scenarios of section 1 (``paths``).
 
-``python -m scripts.bench_hub`` prints this section alone.
+``python -m scripts.bench.hub`` prints this section alone.
 """
 
 from __future__ import annotations
@@ -28,28 +28,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT / "lambda") not in sys.path:
-    sys.path.insert(0, str(ROOT / "lambda"))
-
-from auto_rollback.accounts import member_role_name  # noqa: E402 - the function's package must be on the path first
-from devkit.aws.aws_server import REGION, AwsEmulator  # noqa: E402
-from devkit.scenarios import organization as org  # noqa: E402
-from devkit.scenarios.calls import Call, CallRecorder, critical_path, tally  # noqa: E402
-from devkit.scenarios.events import alarm_event, from_account  # noqa: E402
-from devkit.scenarios.fleet import make_fleet, start_refresh  # noqa: E402
-from devkit.scenarios.harness import configured, invoke  # noqa: E402
-from scripts import bench_paths  # noqa: E402
-from scripts.bench_common import (  # noqa: E402
-    GROUP_TAG,
-    ROLLBACK,
-    Report,
-    Row,
-    fresh_world,
-    multiset,
-    put_alarm,
-    quiet_stdout,
-)
+from auto_rollback.vocabulary import ALARM_GROUP_TAG, MODE_TAG, GroupMode, member_role_name
+from devkit.aws.aws_server import REGION, AwsEmulator
+from devkit.scenarios import organization as org
+from devkit.scenarios.calls import ROLLBACK, Call, CallRecorder, critical_path, tally
+from devkit.scenarios.events import alarm_event, from_account
+from devkit.scenarios.fleet import make_alarm, make_fleet, start_refresh
+from devkit.scenarios.harness import configured, invoke
+from devkit.scenarios.quiet import quiet_stdout
+from devkit.scenarios.world import fresh_world
+from scripts.bench import paths
+from scripts.bench.common import Report, Row, multiset
 
 SECTION = "10. Hub mode"
 ASSUME_ROLE = "sts:AssumeRole"
@@ -65,7 +54,7 @@ class HubScenario:
     group_account: str
     #: Whether the event carries alarmTags (alarm tag propagation on): without them the alarm's tags are read.
     with_tags: bool
-    #: The bench_paths scenario making the same reads in per-account mode.
+    #: The section-1 scenario (``paths``) making the same reads in per-account mode.
     baseline: str
     #: The accounts whose role a cold container must assume: where it reads, and where it acts.
     needs: tuple[str, ...]
@@ -104,8 +93,8 @@ SCENARIOS = (
 
 
 def _baseline(emulator: AwsEmulator, recorder: CallRecorder, key: str) -> dict[str, int]:
-    """Per-account mode's calls before the rollback call for bench_paths' scenario ``key``, measured now."""
-    (scenario,) = [item for item in bench_paths.SCENARIOS if item.key == key]
+    """Per-account mode's calls before the rollback call for section 1's scenario ``key``, measured now."""
+    (scenario,) = [item for item in paths.SCENARIOS if item.key == key]
     deployment, aws = fresh_world(emulator, "per-account")
     event = scenario.prepare(aws)
     with configured(deployment.environment), quiet_stdout(), recorder.recording() as calls:
@@ -129,12 +118,14 @@ def _hub(emulator: AwsEmulator, spoke: dict[str, Any]) -> dict[str, str]:
 def _event(scenario: HubScenario, group: str) -> dict[str, Any]:
     """The group mid-refresh in its account, and its alarm, in ALARM since after the start, in the alarm's."""
     autoscaling = org.client("autoscaling", scenario.group_account)
-    fleet = make_fleet(org.client("ec2", scenario.group_account), autoscaling, group, tags={"auto-rollback": "enabled"})
+    fleet = make_fleet(
+        org.client("ec2", scenario.group_account), autoscaling, group, tags={MODE_TAG: GroupMode.ENABLED.value}
+    )
     start_refresh(autoscaling, fleet)
     link = group if scenario.alarm_account == scenario.group_account else f"{scenario.group_account}/{group}"
     name = f"{group}-5xx"
-    put_alarm(org.client("cloudwatch", scenario.alarm_account), name, group=link)
-    event = alarm_event(name, tags={GROUP_TAG: link} if scenario.with_tags else None)
+    make_alarm(org.client("cloudwatch", scenario.alarm_account), name, group=link)
+    event = alarm_event(name, tags={ALARM_GROUP_TAG: link} if scenario.with_tags else None)
     return from_account(event, scenario.alarm_account)
 
 
@@ -224,16 +215,16 @@ def render_calls(report: Report) -> list[str]:
 
 def spoke_template() -> dict[str, Any]:
     """The spoke template of the hub stack's StackSet, from the demo's cache (synthesized once per source change)."""
-    from scripts.demo_organization import load_templates
+    from devkit.template.cache import load_hub_templates
 
-    _, spoke, _ = load_templates()
+    _, spoke, _ = load_hub_templates(org.MONITORING)
     return spoke
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from devkit.aws.aws_server import running_emulator
 
-    parser = argparse.ArgumentParser(prog="python -m scripts.bench_hub", description=__doc__.split("\n", 1)[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench.hub", description=__doc__.split("\n", 1)[0])
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

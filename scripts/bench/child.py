@@ -1,9 +1,11 @@
 """A child process of ``make bench``: one cold start, or one memory run.
 
-Run as ``python scripts/bench_child.py MODE SPEC_JSON RESULT_JSON`` by
-``scripts/bench.py``. Only the standard library is imported before the measured
-work starts, so the figure is what a fresh Lambda container pays: the clock is
-read on the first line, before anything else is imported.
+Run as ``python scripts/bench/child.py MODE SPEC_JSON RESULT_JSON`` by
+``cold_start.run_child``: by its path, not as a module of the package, so that
+nothing but the standard library is imported before the measured work starts,
+and the figure is what a fresh Lambda container pays: the clock is read on the
+first line, before anything else is imported. (Its directory comes first on the
+child's path: no module of this package may be named like one the function imports.)
 
 Modes:
 

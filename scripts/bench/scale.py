@@ -24,8 +24,10 @@ from devkit.aws.aws_server import AwsEmulator
 from devkit.scenarios.calls import CallRecorder, critical_path, tally
 from devkit.scenarios.harness import Deployment, configured, invoke
 from devkit.scenarios.large_account import EVENT_KINDS, LargeAccount, Subjects
-from scripts import bench_paths
-from scripts.bench_common import Aws, Report, Row, fresh_world, quiet_stdout
+from devkit.scenarios.quiet import quiet_stdout
+from devkit.scenarios.world import World, fresh_world
+from scripts.bench import paths
+from scripts.bench.common import Report, Row
 
 SECTION = "7. Scale"
 
@@ -41,12 +43,12 @@ LIMITS = dict(
     zip(
         EVENT_KINDS,
         (
-            bench_paths.MAX_CALLS_WITH_TAGS,
-            bench_paths.MAX_CALLS_OTHERWISE,
-            bench_paths.MAX_CALLS_OTHERWISE,
-            bench_paths.MAX_CALLS_CHECKPOINT,
-            bench_paths.MAX_CALLS_CHECKPOINT_BY_TAG,
-            bench_paths.MAX_CALLS_CHECKPOINT_BOTH,
+            paths.MAX_CALLS_WITH_TAGS,
+            paths.MAX_CALLS_OTHERWISE,
+            paths.MAX_CALLS_OTHERWISE,
+            paths.MAX_CALLS_CHECKPOINT,
+            paths.MAX_CALLS_CHECKPOINT_BY_TAG,
+            paths.MAX_CALLS_CHECKPOINT_BOTH,
         ),
         strict=True,
     )
@@ -141,7 +143,7 @@ def measure_scale(emulator: AwsEmulator, recorder: CallRecorder, report: Report,
     )
 
 
-def _subjects(aws: Aws) -> Subjects:
+def _subjects(aws: World) -> Subjects:
     return Subjects.create(aws.ec2, aws.autoscaling, aws.cloudwatch)
 
 
