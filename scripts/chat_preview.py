@@ -22,9 +22,9 @@ from auto_rollback.outcomes import Result  # noqa: E402
 from auto_rollback.vocabulary import Outcome, Severity  # noqa: E402
 
 ROLLBACK = Result(
-    Outcome.ROLLBACK_STARTED,
-    "alarm",
-    {
+    outcome=Outcome.ROLLBACK_STARTED,
+    reason="alarm",
+    trigger={
         "type": "alarm",
         "alarmName": "web-prod-5xx",
         "alarmArn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:web-prod-5xx",

@@ -27,6 +27,11 @@ def milliseconds(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+def cloudwatch_time(moment: datetime) -> str:
+    """The alarm event's timestamp format: 2026-11-28T10:05:00.989+0000."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
 def now() -> datetime:
     """The emulator's clock, to the millisecond: the wall clock unless :func:`set_clock` stopped it."""
     return milliseconds(_CLOCK.stopped_at or datetime.now(UTC))

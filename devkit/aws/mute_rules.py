@@ -56,10 +56,10 @@ from moto.core.responses import ActionResult, EmptyResult
 
 from devkit.aws import cloudwatch_clock
 from devkit.aws.cloudwatch_alarms import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, MUTE_RULES_ATTRIBUTE
+from devkit.aws.cloudwatch_clock import cloudwatch_time
 from devkit.aws.cloudwatch_protocol import CloudWatchError, check_input, decode_token, encode_token
 from devkit.aws.mute_schedules import Cron, OneTime, parse_duration, parse_expression, parse_timezone
 from devkit.aws.patch import install_handlers
-from devkit.scenarios.events import cloudwatch_time  # the one formatter of event timestamps
 
 SCHEDULED, ACTIVE, EXPIRED = "SCHEDULED", "ACTIVE", "EXPIRED"
 ONE_TIME, RECURRING = "ONE_TIME", "RECURRING"

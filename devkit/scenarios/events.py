@@ -13,17 +13,15 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from devkit.aws.cloudwatch_clock import cloudwatch_time
 from infra import SAMPLE_EVENTS_DIR
+
+__all__ = ["cloudwatch_time"]  # the alarm event's timestamp format, which the emulated CloudWatch also writes
 
 
 def sample(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((SAMPLE_EVENTS_DIR / name).read_text())
     return data
-
-
-def cloudwatch_time(moment: datetime) -> str:
-    """The alarm event's timestamp format: 2026-11-28T10:05:00.989+0000."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
 def alarm_event(

@@ -151,13 +151,11 @@ class HubService:
         """Not retried (retrying cannot make the account served) and counted, so a misrouted spoke shows."""
         logger.warning("Event from an account this hub does not serve", extra={"account": account})
         count(REFUSED_ACCOUNT_METRIC)
-        return Result(
-            Outcome.SKIPPED,
-            ACCOUNT_NOT_SERVED,
+        return Draft(
             trigger.describe(),
             account=account,
             summary=f"Account {account} is not in MEMBER_ACCOUNTS: the event was not acted on.",
-        )
+        ).decided(Outcome.SKIPPED, ACCOUNT_NOT_SERVED)
 
 
 #: Member accounts whose sessions a container keeps (least recently used dropped first).

@@ -34,22 +34,12 @@ class Draft:
         return Result(outcome=outcome, reason=reason, **(known | changes))
 
 
-@dataclass(frozen=True)
-class Result:
-    """The decision for one group, as returned to the caller and published to SNS."""
+@dataclass(frozen=True, kw_only=True)
+class Result(Draft):
+    """The decision for one group, as returned to the caller and published to SNS: a draft, decided."""
 
     outcome: Outcome
     reason: str
-    trigger: dict[str, Any]
-    auto_scaling_group_name: str | None = None
-    instance_refresh_id: str | None = None
-    refresh_status: str | None = None
-    dry_run: bool = False
-    severity: Severity = Severity.INFO
-    summary: str = ""  # one sentence for people; ``reason`` is for machines
-    details: dict[str, Any] = field(default_factory=dict)
-    #: Hub mode: the member account of the group (None: the function's own account).
-    account: str | None = None
 
     def with_outcome(self, outcome: Outcome, reason: str, **changes: Any) -> Result:
         """What an action made of the result decided on (started, cancelled, failed, ...)."""

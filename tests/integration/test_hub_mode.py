@@ -319,7 +319,11 @@ def test_a_hub_chat_message_gives_the_evaluate_command_with_the_account(hub: Any
     from auto_rollback.vocabulary import Outcome
 
     result = Result(
-        Outcome.ROLLBACK_STARTED, "x", {"type": "manual"}, auto_scaling_group_name="web", account=org.WORKLOAD
+        outcome=Outcome.ROLLBACK_STARTED,
+        reason="x",
+        trigger={"type": "manual"},
+        auto_scaling_group_name="web",
+        account=org.WORKLOAD,
     )
     # When its chat copy is built
     message = build_chat_message(result, account=org.WORKLOAD, region=REGION, function_name="auto-rollback")

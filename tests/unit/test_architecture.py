@@ -114,3 +114,43 @@ def test_the_function_never_imports_cdk(path: Path) -> None:
 
     # Then none is CDK's
     assert cdk == []
+
+
+@pytest.mark.parametrize("path", list(python_files(PACKAGE)), ids=relative)
+def test_the_function_imports_nothing_of_the_project_but_itself(path: Path) -> None:
+    # Given a module of the function (its package is the whole deployment asset)
+    modules = imported_modules(path)
+
+    # When the project's other parts it imports are listed
+    project = sorted(module for module in modules if top_level(module) in {"infra", "devkit", "scripts", "tests"})
+
+    # Then there is none: the zip holds only auto_rollback
+    assert project == []
+
+
+@pytest.mark.parametrize("path", list(python_files(ROOT / "devkit")), ids=relative)
+def test_the_embedded_aws_is_beneath_the_tools(path: Path) -> None:
+    # Given a module of devkit, and of its emulator (devkit/aws) in particular
+    modules = imported_modules(path)
+
+    # When the parts above it that it imports are listed
+    emulator = path.parent == ROOT / "devkit" / "aws"
+    above = ("scripts", "devkit.scenarios", "devkit.reliability") if emulator else ("scripts",)
+    upward = sorted(module for module in modules if any(f"{module}.".startswith(f"{part}.") for part in above))
+
+    # Then there is none: the tools use devkit, and the emulator does not depend on what runs on it
+    assert upward == []
+
+
+#: "No module in the tools or the embedded AWS over ~400 lines" (issue 13): a module past it does several jobs.
+MAX_TOOL_MODULE_LINES = 400
+
+
+@pytest.mark.parametrize("path", list(python_files(ROOT / "devkit", ROOT / "scripts")), ids=relative)
+def test_every_module_of_the_tools_and_the_embedded_aws_does_one_job(path: Path) -> None:
+    # Given a module of the embedded AWS or of a tool
+    # When its lines are counted
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+
+    # Then it is short enough to be about one thing
+    assert lines <= MAX_TOOL_MODULE_LINES, f"{relative(path)} has {lines} lines; split it by job"

@@ -38,9 +38,9 @@ ALARM = {
 
 def result(**changes: Any) -> Result:
     base = Result(
-        Outcome.ROLLBACK_STARTED,
-        "alarm",
-        ALARM,
+        outcome=Outcome.ROLLBACK_STARTED,
+        reason="alarm",
+        trigger=ALARM,
         auto_scaling_group_name="web-prod",
         instance_refresh_id="c613620e-07e2-4ed2-a9e2-ef8258911ade",
         refresh_status="RollbackInProgress",

@@ -23,9 +23,9 @@ ANY_CHAT = {"Message": ANY, "MessageAttributes": ANY}
 
 def result(**changes: object) -> Result:
     base = Result(
-        Outcome.ROLLBACK_STARTED,
-        "alarm",
-        ALARM_TRIGGER,
+        outcome=Outcome.ROLLBACK_STARTED,
+        reason="alarm",
+        trigger=ALARM_TRIGGER,
         auto_scaling_group_name="web-prod",
         instance_refresh_id="r-1",
         refresh_status="RollbackInProgress",
