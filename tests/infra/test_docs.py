@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +122,44 @@ def test_the_guide_shows_the_console_events_as_shipped() -> None:
     # Then it shows each of them, and names the files they come from
     assert all(event in lines for event in shipped)
     assert all(f"events/{file}" in DEPLOY.read_text() for file in EXAMPLES.values())
+
+
+README = REPO_ROOT / "README.md"
+
+
+def readme_layout() -> str:
+    block = re.search(r"^Layout:.*?```\n(.*?)```", README.read_text(), re.S | re.M)
+    assert block, "README.md has no Layout section"
+    return block.group(1)
+
+
+def test_the_readme_layout_names_every_module_of_the_function() -> None:
+    # Given the README's layout and the function's modules
+    layout = readme_layout()
+    package = REPO_ROOT / "lambda" / "auto_rollback"
+    modules = sorted(path.name for path in package.glob("*.py") if path.stem != "__init__")
+
+    # When each is looked for in the layout
+    missing = [name for name in modules if not re.search(rf"\b{re.escape(name)}\b", layout)]
+
+    # Then none is missing: the layout is how a reader finds the module that does a job
+    assert missing == []
+
+
+def test_the_readme_layout_names_every_folder_of_the_project() -> None:
+    # Given the folders git keeps: top level, and the parts of the embedded AWS, the tools and the tests
+    layout = readme_layout()
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
+    paths = [Path(line).parts for line in tracked.splitlines()]
+    top = {f"{parts[0]}/" for parts in paths if len(parts) > 1 and not parts[0].startswith(".")}
+    within = {
+        f"tests/{parts[1]}" if parts[0] == "tests" else f"{parts[1]}/"
+        for parts in paths
+        if len(parts) > 2 and parts[0] in {"devkit", "scripts", "tests"}
+    }
+
+    # When each is looked for in the layout
+    missing = sorted(name for name in top | within if name not in layout)
+
+    # Then none is missing
+    assert missing == []
