@@ -23,13 +23,8 @@ from auto_rollback.members import EXPIRED_ERRORS, MemberAccessError, MemberSessi
 from auto_rollback.notification import Notifier
 from auto_rollback.observability import count, logger
 from auto_rollback.outcomes import Draft, Result
-from auto_rollback.service import (
-    GroupsFailedError,
-    RollbackService,
-    member_failed,
-    member_refused,
-    publish_failure,
-)
+from auto_rollback.results import member_failed, member_refused, publish_failure
+from auto_rollback.service import GroupsFailedError, RollbackService
 from auto_rollback.settings import Settings
 from auto_rollback.vocabulary import ACCOUNT_NOT_SERVED, REFUSED_ACCOUNT_METRIC, ManualAction, Outcome
 

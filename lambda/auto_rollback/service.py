@@ -14,7 +14,7 @@ from functools import partial
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from auto_rollback import concurrency, inventory
+from auto_rollback import concurrency, inventory, results
 from auto_rollback import decision as rules
 from auto_rollback.actions import ActionFailedError, ExactlyOnceActions
 from auto_rollback.decision import Decision, FiringAlarms, Verdict
@@ -29,20 +29,15 @@ from auto_rollback.events import (
 from auto_rollback.facts import AlarmFacts, GroupTags, MuteFacts, RefreshFacts
 from auto_rollback.gateway import AwsGateway
 from auto_rollback.members import MemberAccessError, member_refusal
-from auto_rollback.notification import Notifier
 from auto_rollback.observability import count, logger
 from auto_rollback.outcomes import Draft, Result
 from auto_rollback.settings import Settings
 from auto_rollback.vocabulary import (
     ACCOUNT_NOT_SERVED,
-    ACTIONS_SUPPRESSED,
     ALARM_GROUP_TAG,
     CANCELLED_STATUSES,
     CROSS_ACCOUNT_LINK_REFUSED,
     EVALUATE_WOULD_ROLL_BACK,
-    GROUP_TAG_NOT_EXACT,
-    MEMBER_ACCESS_DENIED,
-    MEMBER_ROLE_REFUSED,
     NO_ACTIVE_REFRESH,
     NO_ALARM_IN_ALARM,
     NO_LINKED_GROUP,
@@ -163,7 +158,7 @@ class RollbackService:
             # Decided before any AWS call, and only logged: the mute or suppression is the
             # operator's "do not act and do not page now", and it says nothing about which
             # groups the alarm watches. The next checkpoint or bake check looks again.
-            return [_silenced_alarm_result(base, silenced, trigger)]
+            return [results.silenced_alarm(base, silenced, trigger)]
         if rules.mute_window_ended(trigger.mute, self._clock(), self.settings.muted_alarm_action):
             late = self._after_mute_window(base, trigger)
             if late is not None:
@@ -175,21 +170,23 @@ class RollbackService:
         if trigger.mute is not None and trigger.mute.mutes_at(self._clock()):
             summary += f" It is muted by rule '{trigger.mute.rule_name}', and MUTED_ALARM_ACTION=rollback acts anyway."
             base = replace(base, details={"mutedBy": trigger.mute.describe()})
-        results: list[Result] = []
+        answers: list[Result] = []
         failures: list[Exception] = []
         for name in names:
             group = groups.get(name, GroupTags(name=name))
             if not self._links_other_account(name) and rules.group_tag_near_miss(tagged, group):
-                results.append(_group_tag_near_miss(replace(base, auto_scaling_group_name=name), trigger, tagged))
+                answers.append(
+                    results.near_miss_group_tag(replace(base, auto_scaling_group_name=name), trigger, tagged)
+                )
                 continue
             # One group's failure must not keep the others' bad refreshes running: each is
             # decided and acted on, and the first failure is raised afterwards so Lambda
             # retries the event (the groups already handled then answer from their records).
             try:
                 if self._links_other_account(name):
-                    results.append(self._on_linked_group_elsewhere(base, trigger, name, summary, remaining))
+                    answers.append(self._on_linked_group_elsewhere(base, trigger, name, summary, remaining))
                     continue
-                results.append(
+                answers.append(
                     self._roll_back_if_needed(
                         replace(base, auto_scaling_group_name=name, summary=summary),
                         group,
@@ -203,8 +200,8 @@ class RollbackService:
                 failures.append(error)
         if failures:
             failed = [failure.result for failure in failures if isinstance(failure, ActionFailedError)]
-            raise GroupsFailedError(results + failed, failures[0])
-        return results
+            raise GroupsFailedError(answers + failed, failures[0])
+        return answers
 
     def _linked_groups_and_refreshes(
         self, trigger: AlarmTrigger
@@ -262,7 +259,7 @@ class RollbackService:
         if held is None:
             return None
         if current_mute is not None:
-            return _silenced_alarm_result(base, held, replace(trigger, mute=current_mute))
+            return results.silenced_alarm(base, held, replace(trigger, mute=current_mute))
         assert trigger.mute is not None and trigger.mute.window_end is not None  # mute_window_ended
         now = f"now {current_state}" if current_state else "deleted since"
         summary = (
@@ -290,7 +287,7 @@ class RollbackService:
             dry_run_setting=self.settings.dry_run,
             dry_run_requested=dry_run_requested,
         )
-        return self._apply(decision, _with_refresh(base, refresh), remaining)
+        return self._apply(decision, results.with_refresh(base, refresh), remaining)
 
     # --- instance-refresh events ----------------------------------------------------------------------------
 
@@ -309,7 +306,7 @@ class RollbackService:
                 base = replace(base, severity=Severity.MEDIUM, details={"autoRollbackTag": group.unrecognised_mode})
             return self._not_enabled(group, base, remaining, decision, event=trigger.event_type.detail_type)
         refresh = self.gateway.latest_refresh(group.name, trigger.instance_refresh_id)
-        base = _with_refresh(base, refresh)
+        base = results.with_refresh(base, refresh)
         if trigger.event_type in _ALARM_CHECK_EVENTS:
             return self._check_alarms_now(base, group, refresh, remaining)
         decision = rules.decide_lifecycle(group, trigger.event_type)
@@ -334,7 +331,7 @@ class RollbackService:
         decision, firing = self._firing_alarm_decision(
             group, refresh, dry_run_setting=self.settings.dry_run, unread=unread
         )
-        return self._apply(decision, _with_unread(_with_firing(base, firing), unread), remaining)
+        return self._apply(decision, results.with_unread(results.with_firing(base, firing), unread), remaining)
 
     def _firing_alarm_decision(
         self, group: GroupTags, refresh: RefreshFacts | None, *, dry_run_setting: bool, unread: list[str]
@@ -393,16 +390,18 @@ class RollbackService:
     def _evaluate(self, base: Draft, group: GroupTags) -> Result:
         """What an alarm event would get now, without changing or publishing anything."""
         if group.mode is GroupMode.DISABLED:
-            return _as_result(rules.decide_not_enabled(group), replace(base, summary=rules.not_enabled_summary(group)))
+            return results.as_result(
+                rules.decide_not_enabled(group), replace(base, summary=rules.not_enabled_summary(group))
+            )
         refresh = self.gateway.latest_refresh(group.name)
         unread: list[str] = []
         decision, firing = self._firing_alarm_decision(group, refresh, dry_run_setting=True, unread=unread)
-        seen = _with_unread(_with_firing(_with_refresh(base, refresh), firing), unread)
+        seen = results.with_unread(results.with_firing(results.with_refresh(base, refresh), firing), unread)
         alarm = firing.acting
         if alarm is not None and decision.verdict is Verdict.DRY_RUN:
             decision = Decision(Verdict.DRY_RUN, EVALUATE_WOULD_ROLL_BACK)
             seen = replace(seen, summary=f"Would roll back now: alarm '{alarm.name}' is in ALARM. Nothing was changed.")
-        return _as_result(decision, seen)
+        return results.as_result(decision, seen)
 
     # --- acting on a decision -------------------------------------------------------------------------------
 
@@ -426,7 +425,7 @@ class RollbackService:
 
     def _apply(self, decision: Decision, base: Draft, remaining: Callable[[], float], *, event: str = "") -> Result:
         """The result of ``decision``, built here once; then the action, or the publication, it calls for."""
-        result = _as_result(decision, base)
+        result = results.as_result(decision, base)
         if decision.verdict is Verdict.ROLLBACK:
             try:
                 return self.actions.roll_back(result, remaining)
@@ -447,7 +446,7 @@ class RollbackService:
         return result
 
     def _publish_failure(self, failed: Result) -> None:
-        publish_failure(self.actions.notifier, failed)
+        results.publish_failure(self.actions.notifier, failed)
 
     # --- hub mode: alarms of one account, groups of another ---------------------------------------------------
 
@@ -478,7 +477,7 @@ class RollbackService:
     def _peer_failed(self, account: str, base: Draft, error: BaseException) -> ActionFailedError:
         """Another account's role refused the hub: blamed on that account, published, its session dropped."""
         self._forget_peer(account)
-        failed = member_failed(replace(base, account=account), error)
+        failed = results.member_failed(replace(base, account=account), error)
         self._publish_failure(failed)
         return ActionFailedError(failed)
 
@@ -593,135 +592,7 @@ class RollbackService:
             raise InvalidEventError("account", "event is for another account than this function's")
 
 
-def _group_tag_near_miss(base: Draft, trigger: AlarmTrigger, tagged: str) -> Result:
-    """An alarm whose group tag has spaces around a group's name: not linked, and said loudly."""
-    summary = (
-        f"Alarm '{trigger.alarm_name}' is tagged auto-rollback:group={tagged!r}, with spaces around the name. "
-        f"The tag is taken exactly as written, so it links no opted-in group: remove the spaces to link "
-        f"{tagged.strip()!r}."
-    )
-    logger.warning("The alarm's auto-rollback:group tag has spaces around the name", extra={"groupTag": tagged})
-    return base.decided(Outcome.SKIPPED, GROUP_TAG_NOT_EXACT, summary=summary, details={"groupTag": tagged})
-
-
-def _silenced_alarm_result(base: Draft, decision: Decision, trigger: AlarmTrigger) -> Result:
-    """An alarm event CloudWatch's own controls hold back: what held it, for the logs and the caller."""
-    if decision.reason == ACTIONS_SUPPRESSED:
-        summary = (
-            f"Alarm '{trigger.alarm_name}' is in {trigger.state}, but CloudWatch suppresses its actions "
-            f"({trigger.actions_suppressed_by}): not acted on."
-        )
-        details: dict[str, object] = {
-            "actionsSuppressedBy": trigger.actions_suppressed_by,
-            "actionsSuppressedReason": trigger.actions_suppressed_reason,
-        }
-    else:
-        mute = trigger.mute
-        assert mute is not None  # why_alarm_silenced returns ALARM_MUTED only for a mute
-        window = f" from {mute.window_start.isoformat()}" if mute.window_start else ""
-        window += f" until {mute.window_end.isoformat()}" if mute.window_end else ""
-        summary = (
-            f"Alarm '{trigger.alarm_name}' is in {trigger.state}, but mute rule '{mute.rule_name}' "
-            f"silences it{window}: not acted on (MUTED_ALARM_ACTION=ignore)."
-        )
-        details = {"mutedBy": mute.describe()}
-    logger.info("Alarm held back by CloudWatch's own controls", extra={"reason": decision.reason, **details})
-    return base.decided(decision.outcome, decision.reason, summary=summary, details=details)
-
-
-def _with_firing(base: Draft, firing: FiringAlarms) -> Draft:
-    """Name the alarm that acts, and the linked alarms passed over because CloudWatch holds them back."""
-    details = dict(base.details)
-    summary = base.summary
-    if firing.silenced:
-        details["silencedAlarms"] = [_silenced_entry(entry) for entry in firing.silenced]
-    alarm = firing.acting
-    if alarm is not None:
-        summary = f"Alarm '{alarm.name}' has been in ALARM since {alarm.state_changed_at.isoformat()}."
-        details["firingAlarm"] = {"alarmName": alarm.name, "alarmArn": alarm.arn, "stateReason": alarm.state_reason}
-    elif firing.silenced:
-        first = firing.silenced[0]
-        held = (
-            f"mute rule '{first.mute.rule_name}' silences it now"
-            if first.mute is not None
-            else f"CloudWatch suppresses its actions ({first.alarm.actions_suppressed_by})"
-        )
-        summary = f"Linked alarm '{first.alarm.name}' is in ALARM, but {held}: not acted on."
-    return replace(base, summary=summary, details=details)
-
-
-def _silenced_entry(entry: rules.SilencedAlarm) -> dict[str, object]:
-    described: dict[str, object] = {"alarmName": entry.alarm.name, "reason": entry.reason}
-    if entry.mute is not None:
-        described["mutedBy"] = entry.mute.describe()
-    if entry.alarm.actions_suppressed_by:
-        described["actionsSuppressedBy"] = entry.alarm.actions_suppressed_by
-        described["actionsSuppressedReason"] = entry.alarm.actions_suppressed_reason
-    return described
-
-
-def _with_unread(base: Draft, unread: list[str]) -> Draft:
-    """Hub mode: say which monitoring accounts' alarms were not considered, so a skip is never silent."""
-    if not unread:
-        return base
-    summary = f"{base.summary} Alarms of account(s) {', '.join(unread)} could not be read (their role refused)."
-    return replace(base, summary=summary.strip(), details={**base.details, "unreadAlarmAccounts": unread})
-
-
-def _with_refresh(base: Draft, refresh: RefreshFacts | None) -> Draft:
-    if refresh is None:
-        return base
-    return replace(base, instance_refresh_id=refresh.instance_refresh_id, refresh_status=refresh.status)
-
-
-def _as_result(decision: Decision, base: Draft) -> Result:
-    """What was read and what was decided, as one result: a dry run is news (MEDIUM) and says it is one."""
-    changes: dict[str, object] = {"dry_run": True, "severity": Severity.MEDIUM} if decision.dry_run else {}
-    return base.decided(decision.outcome, decision.reason, **changes)
-
-
 def _account_of(context: LambdaContext) -> str:
     arn = getattr(context, "invoked_function_arn", "") or ""
     parts = arn.split(":")
     return parts[4] if len(parts) > 4 else ""
-
-
-def member_failed(base: Draft, error: BaseException) -> Result:
-    """FAILED for a member role's refusal that ``error`` is or wraps: of the AssumeRole, or of a later call."""
-    refusal = member_refusal(error)
-    if isinstance(refusal, MemberAccessError):
-        return member_refused(base, refusal)
-    return member_denied(base, refusal or error)
-
-
-def member_denied(base: Draft, error: BaseException) -> Result:
-    """FAILED: the member role was assumed, then refused a call the function needs."""
-    account = base.account or "?"
-    return base.decided(
-        Outcome.FAILED,
-        MEMBER_ACCESS_DENIED,
-        severity=Severity.HIGH,
-        summary=f"Account {account}'s auto-rollback member role refused a call the function needs ({error}). "
-        "Its groups are not protected until the role has the spoke template's permissions again: "
-        "check the StackSet's stack instance for this account (drift, a failed update, or edits by hand).",
-    )
-
-
-def member_refused(base: Draft, error: MemberAccessError) -> Result:
-    """FAILED: the member account's role refused the hub, so its groups are not protected until it is fixed."""
-    return base.decided(
-        Outcome.FAILED,
-        MEMBER_ROLE_REFUSED,
-        severity=Severity.HIGH,
-        account=error.account,
-        summary=f"The hub {error}. Nothing can be read or rolled back in account {error.account} until its "
-        "auto-rollback spoke (the StackSet's stack instance) is deployed and trusts the hub.",
-    )
-
-
-def publish_failure(notifier: Notifier, failed: Result) -> None:
-    """FAILED is published on every failed attempt: each one is news to the on-call."""
-    try:
-        notifier.publish(failed)
-    except Exception:  # the invocation fails anyway; the failure destination keeps the event
-        logger.exception("Could not publish the FAILED outcome")
