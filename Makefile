@@ -20,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := npx --no-install cdk --no-notices
 
 .DEFAULT_GOAL := help
-.PHONY: help venv node lint format typecheck test unit integration infra-test synth deploy destroy demo invoke inventory smoke preflight replay pause models bench bench-quick reliability clean
+.PHONY: help venv node lint format test unit infra-test synth deploy destroy demo invoke inventory smoke preflight replay pause models bench reliability clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'

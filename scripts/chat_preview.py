@@ -39,7 +39,9 @@ ROLLBACK = Result(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.chat_preview", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("--json", action="store_true", help="print the custom notification as published")
     args = parser.parse_args(argv)
     message = build_chat_message(

@@ -119,7 +119,9 @@ def limits() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.inventory", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("--compact", action="store_true", help="print the answer on one line")
     parser.add_argument("--verbose", action="store_true", help="also show the emulator's and the function's logs")
     parser.add_argument("--limits", action="store_true", help="print the bounds of one invoke (no emulator needed)")

@@ -109,7 +109,7 @@ def expected_files() -> dict[Path, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.models", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if the shipped models are not the pinned ones")
     check = parser.parse_args(argv).check
     stale = []

@@ -22,7 +22,9 @@ from devkit.reliability import report, suite  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.reliability", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--fuzz-examples", type=int, default=2000, help="Hypothesis examples (default 2000)")
     parser.add_argument("--details", action="store_true", help="also print every fault-matrix cell")
     parser.add_argument("--matrix", action="store_true", help="also print the call x fault behaviour table")

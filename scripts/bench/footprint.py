@@ -56,7 +56,7 @@ def measure_memory(sides: Sides, invocations: int, report: Report) -> None:
     report.rows.append(
         Row(
             "5. Memory",
-            "The stack's memory setting (infra/function.py MEMORY_MB)",
+            "The stack's memory setting (vocabulary.py MEMORY_MB)",
             f"{MEMORY_MB} MB",
             f"≥ peak RSS ({peak_mb:.0f} MB) with margin",
             peak_mb * 1.25 <= MEMORY_MB,

@@ -137,7 +137,9 @@ def installed_bytes(distributions: tuple[str, ...]) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    options = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    options = argparse.ArgumentParser(
+        prog="python -m scripts.parser_evaluation", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     options.add_argument("--runs", type=int, default=15, help="fresh interpreters per import measurement")
     args = options.parse_args(argv)
 
