@@ -30,7 +30,8 @@ class Draft:
 
     def decided(self, outcome: Outcome, reason: str, **changes: Any) -> Result:
         """The result, built when the decision is made: ``changes`` are what the decision says besides."""
-        known = {item.name: getattr(self, item.name) for item in fields(self)}
+        # The draft's own fields, even when ``self`` is a Result: deciding again replaces what was decided.
+        known = {item.name: getattr(self, item.name) for item in fields(Draft)}
         return Result(outcome=outcome, reason=reason, **(known | changes))
 
 
