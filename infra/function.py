@@ -33,6 +33,7 @@ from auto_rollback.vocabulary import (
     ENV_NOTIFICATION_TOPIC_ARN,
     ENV_POWERTOOLS_METRICS_NAMESPACE,
     ENV_POWERTOOLS_SERVICE_NAME,
+    HANDLER,
     MEMORY_MB,
     MODE_TAG,
     NAMESPACE,
@@ -47,7 +48,6 @@ from infra.config import ConfigError, Settings
 # LAMBDA_DIR (infra/__init__.py) is the directory shipped as the function's code:
 # it holds the package ``auto_rollback`` and nothing else is bundled (boto3 is in
 # the runtime, Powertools in the AWS-managed layer), so no Docker is needed.
-HANDLER = "auto_rollback.handler.lambda_handler"
 
 #: The Python the whole test suite runs on (the Makefile builds .venv with it), so
 #: what is tested is what runs. Lambda offers python3.13 on arm64 (Amazon Linux

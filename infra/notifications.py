@@ -19,6 +19,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from auto_rollback.vocabulary import CHAT_TOPIC_DISPLAY_NAME, OUTCOMES_TOPIC_DISPLAY_NAME
 from infra.config import SlackChannel, TeamsChannel
 
 #: Amazon Q Developer logs delivery failures only (to CloudWatch Logs in us-east-1).
@@ -69,7 +70,7 @@ class Notifications(Construct):
         self.topic = sns.Topic(
             self,
             "Topic",
-            display_name="auto-rollback outcomes",
+            display_name=OUTCOMES_TOPIC_DISPLAY_NAME,
             master_key=self.key,
             enforce_ssl=True,
         )
@@ -90,7 +91,7 @@ class Notifications(Construct):
         self.chat_topic = sns.Topic(
             self,
             "ChatTopic",
-            display_name="auto-rollback chat",
+            display_name=CHAT_TOPIC_DISPLAY_NAME,
             # The same key: the function already encrypts with it. SNS decrypts each message
             # before delivering it, so Amazon Q Developer needs no right on the key.
             master_key=self.key,

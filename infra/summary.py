@@ -18,10 +18,10 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from auto_rollback.vocabulary import MEMBER_ROLE_PREFIX
+from auto_rollback.vocabulary import HANDLER, MEMBER_ROLE_PREFIX
 from infra.app import build_app
 from infra.config import ConfigError
-from infra.function import HANDLER, ROLLBACK_ACTIONS, powertools_version
+from infra.function import ROLLBACK_ACTIONS, powertools_version
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -30,9 +30,9 @@ def group_arn(name: str) -> str:
 
 def trust_model() -> Check:
     """The synthesized policy refuses rollback/cancel without auto-rollback=enabled, and any tag write."""
+    from auto_rollback.vocabulary import HANDLER
     from devkit.template.policy import function_role_id, is_allowed, role_statements
     from devkit.template.synth import synth_template
-    from infra.function import HANDLER
 
     with tempfile.TemporaryDirectory() as outdir:
         template = synth_template(Path(outdir))

@@ -18,8 +18,9 @@ from typing import Any
 
 import boto3
 
+from auto_rollback.vocabulary import CHAT_TOPIC_DISPLAY_NAME, OUTCOMES_TOPIC_DISPLAY_NAME
 from devkit.scenarios.harness import Deployment
-from devkit.template.resources import CHAT_TOPIC, OUTCOMES_TOPIC, StackTemplate, TemplateError, logical_name
+from devkit.template.resources import StackTemplate, TemplateError, logical_name
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,18 @@ class DeployedStack:
 def deploy_stack(template: StackTemplate) -> DeployedStack:
     """Create the template's topics, table and rules on the emulator; the function's environment."""
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
-    topic_id, _ = template.topic(OUTCOMES_TOPIC)
-    topic_arn = sns.create_topic(Name="auto-rollback-outcomes", Attributes={"DisplayName": OUTCOMES_TOPIC})["TopicArn"]
+    topic_id, _ = template.topic(OUTCOMES_TOPIC_DISPLAY_NAME)
+    topic_arn = sns.create_topic(
+        Name="auto-rollback-outcomes", Attributes={"DisplayName": OUTCOMES_TOPIC_DISPLAY_NAME}
+    )["TopicArn"]
     inbox_url = sqs.create_queue(QueueName="operator-inbox")["QueueUrl"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn(inbox_url))
     # The chat topic's subscriber on AWS is Amazon Q Developer; here a queue reads
     # exactly what it would receive.
-    chat_id, _ = template.topic(CHAT_TOPIC)
-    chat_arn = sns.create_topic(Name="auto-rollback-chat", Attributes={"DisplayName": CHAT_TOPIC})["TopicArn"]
+    chat_id, _ = template.topic(CHAT_TOPIC_DISPLAY_NAME)
+    chat_arn = sns.create_topic(Name="auto-rollback-chat", Attributes={"DisplayName": CHAT_TOPIC_DISPLAY_NAME})[
+        "TopicArn"
+    ]
     chat_inbox_url = sqs.create_queue(QueueName="chat-inbox")["QueueUrl"]
     sns.subscribe(
         TopicArn=chat_arn,

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
-from auto_rollback.vocabulary import HUB_BUS_NAME
+from auto_rollback.vocabulary import CHAT_TOPIC_DISPLAY_NAME, HUB_BUS_NAME, OUTCOMES_TOPIC_DISPLAY_NAME
 from devkit.aws.aws_server import REGION
 from devkit.scenarios import organization as org
 from devkit.scenarios.harness import FUNCTION_ARN, Deployment
 from devkit.scenarios.organization import HUB
 from devkit.template.deploy import create_table, function_environment, queue_arn
-from devkit.template.resources import CHAT_TOPIC, OUTCOMES_TOPIC, StackTemplate, TemplateError
+from devkit.template.resources import StackTemplate, TemplateError
 
 if TYPE_CHECKING:
     from mypy_boto3_events.type_defs import TargetTypeDef
@@ -45,10 +45,10 @@ def deploy_hub(hub: Mapping[str, Any]) -> Hub:
     org.create_hub_bus({"Version": "2012-10-17", "Statement": [statement]})
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
     topics = {}
-    for display_name, name in ((OUTCOMES_TOPIC, "outcomes"), (CHAT_TOPIC, "chat")):
+    for display_name, name in ((OUTCOMES_TOPIC_DISPLAY_NAME, "outcomes"), (CHAT_TOPIC_DISPLAY_NAME, "chat")):
         logical_id, _ = template.topic(display_name)
         topics[logical_id] = sns.create_topic(Name=f"auto-rollback-{name}", Attributes={"DisplayName": display_name})
-    outcomes_id, _ = template.topic(OUTCOMES_TOPIC)
+    outcomes_id, _ = template.topic(OUTCOMES_TOPIC_DISPLAY_NAME)
     inbox_url = sqs.create_queue(QueueName="operator-inbox")["QueueUrl"]
     sns.subscribe(TopicArn=topics[outcomes_id]["TopicArn"], Protocol="sqs", Endpoint=queue_arn(inbox_url))
     table_id, table_name = create_table(template)

@@ -10,10 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-HANDLER = "auto_rollback.handler.lambda_handler"
-#: The stack's two topics, told apart by their display names (infra/notifications.py).
-OUTCOMES_TOPIC = "auto-rollback outcomes"
-CHAT_TOPIC = "auto-rollback chat"
+from auto_rollback.vocabulary import HANDLER
 
 
 class TemplateError(Exception):

@@ -282,6 +282,14 @@ def outcome_metric_name(outcome: str) -> str:
     return "Outcome" + "".join(part.capitalize() for part in outcome.split("_"))
 
 
+# --- the deployment: what the stack deploys and the tools find it by ----------------------------------------
+
+#: The function's entry point, as the stack configures it and the demo and smoke test look for it.
+HANDLER = "auto_rollback.handler.lambda_handler"
+#: The display names of the stack's two topics, by which the embedded AWS tells them apart.
+OUTCOMES_TOPIC_DISPLAY_NAME = "auto-rollback outcomes"
+CHAT_TOPIC_DISPLAY_NAME = "auto-rollback chat"
+
 # --- limits ------------------------------------------------------------------------------------------------
 
 #: The function's memory. Lambda allots CPU in proportion to memory, so 256 MB doubles

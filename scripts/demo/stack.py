@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version as package_version
 
+from auto_rollback.vocabulary import HANDLER
 from devkit.aws.aws_server import running_emulator
 from devkit.scenarios.harness import configured
 from devkit.template.cache import load_template
 from devkit.template.deploy import DeployedRule, DeployedStack, deploy_stack
-from devkit.template.resources import HANDLER, StackTemplate
+from devkit.template.resources import StackTemplate
 from scripts.demo.report import Timeline
 from scripts.demo.world import Demo
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from auto_rollback.vocabulary import HUB_BUS_NAME
+from auto_rollback.vocabulary import HANDLER, HUB_BUS_NAME
 from scripts.ops.stack import (
     OpsError,
     StackOutputs,
@@ -25,7 +25,6 @@ from scripts.ops.stack import (
     shown,
 )
 
-HANDLER = "auto_rollback.handler.lambda_handler"
 #: The SubscriptionArn ListSubscriptionsByTopic gives a subscription its endpoint has not confirmed.
 PENDING = "PendingConfirmation"
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]

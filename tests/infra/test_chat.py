@@ -11,9 +11,9 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
+from auto_rollback.vocabulary import HANDLER
 from devkit.template.synth import build, synth_template
 from infra.config import ConfigError, Settings
-from infra.function import HANDLER
 
 SLACK = {"workspaceId": "T0123ABCD", "channelId": "C0123ABCD"}
 TEAMS = {

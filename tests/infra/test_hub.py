@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from auto_rollback.vocabulary import HUB_BUS_NAME, hub_role_name, member_role_name
+from auto_rollback.vocabulary import HANDLER, HUB_BUS_NAME, hub_role_name, member_role_name
 from devkit.template.policy import Statement, function_role_id, role_statements
 from devkit.template.synth import ACCOUNT, build
 from infra.config import Settings
-from infra.function import HANDLER
 from infra.spoke import spoke_template, template_body
 from infra.stackset import FAILURE_TOLERANCE_PERCENTAGE, MAX_CONCURRENT_PERCENTAGE, STACK_SET_NAME
 

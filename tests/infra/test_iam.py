@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from auto_rollback.vocabulary import MODE_TAG, GroupMode
+from auto_rollback.vocabulary import HANDLER, MODE_TAG, GroupMode
 from devkit.template.policy import (
     Statement,
     function_role_id,
@@ -17,7 +17,7 @@ from devkit.template.policy import (
     role_statements,
 )
 from devkit.template.synth import ACCOUNT, REGION, synth_template
-from infra.function import HANDLER, LAMBDA_DIR, OPT_IN_CONDITION, ROLLBACK_ACTIONS
+from infra.function import LAMBDA_DIR, OPT_IN_CONDITION, ROLLBACK_ACTIONS
 
 GROUP_ARN = (
     f"arn:aws:autoscaling:{REGION}:{ACCOUNT}:autoScalingGroup:"

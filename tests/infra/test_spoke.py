@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from auto_rollback.vocabulary import HUB_BUS_NAME, hub_role_name, member_role_name
+from auto_rollback.vocabulary import HANDLER, HUB_BUS_NAME, hub_role_name, member_role_name
 from devkit.template.policy import Statement, function_role_id, role_statements
 from devkit.template.synth import ACCOUNT, REGION
 from infra.config import ConfigError, Settings
-from infra.function import DATA_PLANE_SIDS, HANDLER
+from infra.function import DATA_PLANE_SIDS
 from infra.spoke import (
     DEAD_LETTER_QUEUE_NAME,
     TEMPLATE_BODY_MAX_BYTES,

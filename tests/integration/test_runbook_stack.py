@@ -23,13 +23,13 @@ from typing import Any
 import boto3
 import pytest
 
+from auto_rollback.vocabulary import HANDLER
 from devkit.aws import events_rules
 from devkit.aws.aws_server import ACCOUNT_ID, REGION, AwsEmulator
 from devkit.scenarios.events import alarm_event
 from devkit.template.policy import resolve
 from devkit.template.synth import synth_template
 from infra.app import DESCRIPTION
-from infra.function import HANDLER
 
 
 @dataclass(frozen=True)

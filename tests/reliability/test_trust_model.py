@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auto_rollback.vocabulary import HANDLER
 from devkit.reliability.trust import MUTATIONS, OPT_IN, TAGGING, group_arn
 from devkit.template.policy import Statement, function_role_id, is_allowed, role_statements
 from devkit.template.synth import ACCOUNT, REGION, synth_template
-from infra.function import HANDLER
 
 
 @pytest.fixture(scope="module")
