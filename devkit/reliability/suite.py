@@ -9,11 +9,12 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from devkit.aws.aws_server import running_emulator
 from devkit.reliability import bad_input, crashes, fault_matrix, hub, storm, trust
 from devkit.reliability.lab import Check
+from devkit.scenarios.quiet import quiet_stdout
 
 
 def run(fuzz_examples: int) -> tuple[list[Check], dict[str, float]]:
@@ -45,22 +46,7 @@ def run_quietly(fuzz_examples: int) -> tuple[list[Check], dict[str, float]]:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     warnings.simplefilter("ignore")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with _quiet_stdout():
+    # File descriptor 1 for the storm's child processes, sys.stdout for this process's own prints.
+    with quiet_stdout(), contextlib.redirect_stdout(io.StringIO()):
         checks, timings = run(fuzz_examples)
     return checks, timings
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Send file descriptor 1 (this process's and the storm's child processes') to /dev/null meanwhile."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 1)
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                yield
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)

@@ -179,6 +179,14 @@ def start_refresh(
     return refresh_id
 
 
+def restart_refresh(autoscaling: Any, fleet: Fleet) -> str:
+    """End the group's latest refresh (as rolled back) if it is still running, and start a new one; its id."""
+    history = refresh_api.refreshes(fleet.group_name)
+    if history and history[0]["Status"] not in refresh_api.TERMINAL_STATUSES:
+        refresh_api.advance(fleet.group_name, "RollbackSuccessful")
+    return start_refresh(autoscaling, fleet)
+
+
 def make_alarm(
     cloudwatch: Any,
     name: str,

@@ -25,7 +25,7 @@ from devkit.scenarios.fleet import (
     make_alarm,
     make_fleet,
     make_launch_template,
-    start_refresh,
+    restart_refresh,
 )
 
 #: Bulk names: no prefix of any scenario alarm or group ("web-", "api-"...) starts them.
@@ -120,7 +120,7 @@ class Subjects:
     def event(self, kind: str, round_: int) -> dict[str, Any]:
         """A fresh refresh of the kind's group, its alarm in ALARM since just after the start, and the event."""
         group, alarm, tagged, event_type = _KINDS[kind]
-        refresh_id = self._fresh_refresh(group)
+        refresh_id = restart_refresh(self.autoscaling, self.fleets[group])
         name = f"{alarm}-{round_}"
         if event_type == "alarm-with-tags":  # the alarm exists only in its event
             return alarm_event(name, tags={"auto-rollback:group": group})
@@ -129,12 +129,6 @@ class Subjects:
         if event_type == "alarm":
             return alarm_event(name)
         return refresh_event(event_type, group, refresh_id)
-
-    def _fresh_refresh(self, group: str) -> str:
-        history = refresh_api.refreshes(group)
-        if history and history[0]["Status"] not in refresh_api.TERMINAL_STATUSES:
-            refresh_api.advance(group, "RollbackSuccessful")
-        return start_refresh(self.autoscaling, self.fleets[group])
 
 
 #: kind -> (group, alarm name stem, whether the alarm is tagged for the group, event)

@@ -14,9 +14,8 @@ from typing import Any
 import boto3
 
 from auto_rollback.vocabulary import ALARM_PREFIX_TAG, MODE_TAG, GroupMode
-from devkit.aws import refresh_api
 from devkit.aws.aws_server import AwsEmulator
-from devkit.scenarios.fleet import Fleet, make_fleet, start_refresh
+from devkit.scenarios.fleet import Fleet, make_fleet, restart_refresh
 from devkit.scenarios.harness import Deployment
 
 
@@ -41,10 +40,7 @@ class World:
 
     def fresh_refresh(self, fleet: Fleet) -> str:
         """End the group's latest refresh (if any) and start a new one; its id."""
-        history = refresh_api.refreshes(fleet.group_name)
-        if history and history[0]["Status"] not in refresh_api.TERMINAL_STATUSES:
-            refresh_api.advance(fleet.group_name, "RollbackSuccessful")
-        refresh_id = start_refresh(self.autoscaling, fleet)
+        refresh_id = restart_refresh(self.autoscaling, fleet)
         # Alarm timestamps have millisecond precision: keep the alarm strictly after the start.
         time.sleep(0.002)
         return refresh_id
